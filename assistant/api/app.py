@@ -1,0 +1,132 @@
+"""The FastAPI app: `create_app(settings)` wires routes, limits, CORS, error format and the widget files."""
+
+from __future__ import annotations
+
+import logging
+from collections.abc import AsyncIterator, Sequence
+from contextlib import asynccontextmanager
+from pathlib import Path
+from typing import Any
+
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.middleware.cors import CORSMiddleware
+from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+from sqlalchemy.exc import OperationalError
+from starlette.concurrency import run_in_threadpool
+
+from assistant.api import routes_agent, routes_customer, routes_ops
+from assistant.api.deps import ApiState
+from assistant.api.limits import BodySizeLimitMiddleware
+from assistant.service import SupportService
+from assistant.settings import Settings
+
+log = logging.getLogger(__name__)
+
+WIDGET_DIR = Path(__file__).resolve().parent.parent.parent / "ui" / "widget"
+
+DESCRIPTION = """
+Parley's HTTP API.
+
+* **Customers** start a conversation (optionally with a signed `customer_token` from the shop) and keep the
+  returned `secret`; every later call sends it as `X-Conversation-Secret`. An unknown id and a wrong or
+  missing secret give the same 404.
+* **Agents** authenticate with `Authorization: Bearer <key>` (or `X-Agent-Key`).
+* Every error is JSON: `{"detail": "a readable reason"}`.
+"""
+
+
+def readable_validation_error(exc: RequestValidationError) -> str:
+    """One sentence out of pydantic's error list, e.g. `body.text: Field required`."""
+    parts = []
+    for error in exc.errors()[:5]:
+        location = ".".join(str(p) for p in error.get("loc", ()) if p != "body") or "body"
+        if error.get("type") == "json_invalid":
+            ctx = error.get("ctx") or {}
+            parts.append(f"request body is not valid JSON ({ctx.get('error', 'parse error')})")
+        elif error.get("type") == "missing" and location == "body":
+            parts.append("request body is required")
+        else:
+            parts.append(f"{location}: {error.get('msg', 'invalid value')}")
+    return "; ".join(parts) or "invalid request"
+
+
+def warm_up(service: SupportService) -> None:
+    """Load the embedding model, intents, guard and index before the first customer waits for them."""
+    _ = service.agent, service.guard, service.conversations
+    service.help_center.search("warm up")
+
+
+def create_app(
+    settings: Settings,
+    service: SupportService | None = None,
+    warm: bool = False,
+    cors: Sequence[str] | None = None,
+) -> FastAPI:
+    """The app for these settings. `warm=True` loads models at startup (what `parley serve` does)."""
+    state = ApiState(settings=settings, service=service or SupportService(settings))
+
+    @asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        if warm:
+            await run_in_threadpool(warm_up, state.service)
+        yield
+
+    app = FastAPI(
+        title="Parley API",
+        version="1.0",
+        description=DESCRIPTION,
+        lifespan=lifespan,
+        openapi_tags=[
+            {"name": "customer", "description": "The widget's calls (conversation secret required)"},
+            {"name": "agent", "description": "Human agents (agent key required)"},
+            {"name": "ops", "description": "Health and metrics"},
+        ],
+    )
+    app.state.parley = state
+
+    @app.exception_handler(RequestValidationError)
+    async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:
+        return JSONResponse(status_code=422, content={"detail": readable_validation_error(exc)})
+
+    @app.exception_handler(OperationalError)
+    async def store_down(request: Request, exc: OperationalError) -> JSONResponse:
+        state.metrics.errors.labels(kind="store").inc()
+        log.exception("database error")
+        return JSONResponse(status_code=503, content={"detail": "storage is unavailable, try again shortly"})
+
+    app.include_router(routes_customer.router)
+    app.include_router(routes_agent.router)
+    app.include_router(routes_ops.router)
+
+    app.mount("/widget", StaticFiles(directory=WIDGET_DIR), name="widget")
+
+    @app.get("/demo", include_in_schema=False)
+    async def demo() -> FileResponse:
+        return FileResponse(WIDGET_DIR / "demo.html", media_type="text/html")
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/demo")
+
+    # Last added = outermost: CORS headers then also reach the 413s of the size limit.
+    app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
+    app.add_middleware(
+        CORSMiddleware,
+        allow_origins=list(cors if cors is not None else settings.cors_origins),
+        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_headers=["Content-Type", "Accept", "X-Conversation-Secret", "Authorization", "X-Agent-Key"],
+        expose_headers=["Retry-After"],
+        max_age=600,
+    )
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn (`--factory`): each worker reads Settings from the environment and warms up."""
+    return create_app(Settings(), warm=True)
+
+
+def openapi_document(settings: Settings) -> dict[str, Any]:
+    return create_app(settings).openapi()

@@ -1,0 +1,133 @@
+"""Shared dependencies: the app's state (settings, service, desk, limits, metrics) and authentication.
+
+Everything a request needs comes from the store or from settings; process memory holds only caches and
+the (per-process) rate-limit counters, so any number of workers can serve the same conversations.
+"""
+
+from __future__ import annotations
+
+import hmac
+from dataclasses import dataclass, field
+from functools import cached_property
+from typing import Annotated
+
+from fastapi import Depends, Header, HTTPException, Request
+
+from assistant.api.limits import RateLimiter, retry_after_header
+from assistant.api.metrics import ApiMetrics
+from assistant.desk import AgentDesk
+from assistant.service import SupportService
+from assistant.settings import Settings
+from assistant.store.conversations import Conversation, ConversationNotFound
+
+NOT_FOUND = "conversation not found"  # the same words for an unknown id and a wrong secret
+MAX_SECRET_CHARS = 128
+
+
+@dataclass
+class ApiState:
+    settings: Settings
+    service: SupportService
+    metrics: ApiMetrics = field(default_factory=ApiMetrics)
+
+    @cached_property
+    def desk(self) -> AgentDesk:
+        return AgentDesk(self.service)
+
+    @cached_property
+    def conversation_limiter(self) -> RateLimiter:
+        return RateLimiter(self.settings.rate_limit_per_conversation)
+
+    @cached_property
+    def ip_limiter(self) -> RateLimiter:
+        return RateLimiter(self.settings.rate_limit_per_ip)
+
+
+def get_state(request: Request) -> ApiState:
+    state: ApiState = request.app.state.parley
+    return state
+
+
+State = Annotated[ApiState, Depends(get_state)]
+
+
+def _too_many(state: ApiState, scope: str, wait_s: float) -> HTTPException:
+    state.metrics.rate_limited.labels(scope=scope).inc()
+    return HTTPException(
+        status_code=429,
+        detail=f"too many requests ({scope} limit); retry after {retry_after_header(wait_s)} s",
+        headers={"Retry-After": retry_after_header(wait_s)},
+    )
+
+
+def limit_ip(request: Request, state: State) -> None:
+    """Per client IP (per worker process, see limits.py)."""
+    client = request.client.host if request.client else "unknown"
+    wait_s = state.ip_limiter.hit(client)
+    if wait_s:
+        raise _too_many(state, "ip", wait_s)
+
+
+def limit_conversation(state: ApiState, conversation_id: str) -> None:
+    wait_s = state.conversation_limiter.hit(conversation_id)
+    if wait_s:
+        raise _too_many(state, "conversation", wait_s)
+
+
+def customer_conversation(
+    conversation_id: str,
+    state: State,
+    x_conversation_secret: Annotated[
+        str | None, Header(description="The secret returned when the conversation was started")
+    ] = None,
+) -> Conversation:
+    """The conversation, only for the holder of its secret. Unknown id, missing or wrong secret: the
+    same 404, so the API is no oracle for which conversations exist."""
+    secret = x_conversation_secret or ""
+    store = state.service.conversations
+    # verify_secret hashes and compares in constant time, and does the same work for unknown ids.
+    if (
+        len(conversation_id) > 64
+        or len(secret) > MAX_SECRET_CHARS
+        or not store.verify_secret(conversation_id, secret)
+    ):
+        raise HTTPException(status_code=404, detail=NOT_FOUND)
+    try:
+        return store.get(conversation_id)
+    except ConversationNotFound as exc:  # deleted between the two reads
+        raise HTTPException(status_code=404, detail=NOT_FOUND) from exc
+
+
+CustomerConversation = Annotated[Conversation, Depends(customer_conversation)]
+
+
+def require_agent(
+    state: State,
+    authorization: Annotated[str | None, Header(description="Bearer <agent key>")] = None,
+    x_agent_key: Annotated[str | None, Header(description="The agent key (alternative to Bearer)")] = None,
+) -> str:
+    """The agent's name for a valid key (settings.agent_keys name -> key), 401 otherwise."""
+    key = x_agent_key
+    if key is None and authorization:
+        scheme, _, value = authorization.partition(" ")
+        if scheme.lower() == "bearer":
+            key = value.strip()
+    if not key:
+        raise HTTPException(
+            status_code=401,
+            detail="agent key required (Authorization: Bearer <key> or X-Agent-Key)",
+            headers={"WWW-Authenticate": "Bearer"},
+        )
+    match = None
+    for name, expected in state.settings.agent_keys.items():
+        # compare against every key (no early exit) in constant time per key
+        if hmac.compare_digest(expected.encode(), key.encode()) and match is None:
+            match = name
+    if match is None:
+        raise HTTPException(
+            status_code=401, detail="invalid agent key", headers={"WWW-Authenticate": "Bearer"}
+        )
+    return match
+
+
+AgentName = Annotated[str, Depends(require_agent)]

@@ -1,0 +1,222 @@
+"""Agent routes (key required): the queue, transcripts with everything behind them, ownership, suggestions,
+insights. Each route calls AgentDesk or the store and maps its exceptions to 404 / 409 / 422."""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from contextlib import contextmanager
+from typing import Any, TypeVar
+
+from fastapi import APIRouter, Depends, HTTPException, Query
+from starlette.concurrency import run_in_threadpool
+
+from assistant.api.deps import AgentName, State, limit_ip, require_agent
+from assistant.api.schemas import (
+    AgentConversationDetail,
+    AgentMessageOut,
+    AgentMessageRequest,
+    ConversationOut,
+    DecisionRequest,
+    DecisionResponse,
+    ErrorResponse,
+    InsightsResponse,
+    QueueEntryOut,
+    SuggestionOut,
+)
+from assistant.insights import insights_from_store
+from assistant.store.conversations import ConversationConflict, ConversationNotFound
+from assistant.store.models import ConversationStatus, SuggestionChoice
+
+router = APIRouter(
+    prefix="/v1/agent",
+    tags=["agent"],
+    dependencies=[Depends(limit_ip), Depends(require_agent)],
+    responses={
+        401: {"model": ErrorResponse, "description": "Missing or invalid agent key"},
+        429: {"model": ErrorResponse, "description": "Rate limited"},
+    },
+)
+CONVERSATION_DOC: dict[int | str, dict[str, Any]] = {
+    404: {"model": ErrorResponse, "description": "Unknown conversation"},
+    409: {"model": ErrorResponse, "description": "The conversation's state or owner forbids this"},
+}
+T = TypeVar("T")
+
+
+@contextmanager
+def desk_errors() -> Iterator[None]:
+    try:
+        yield
+    except ConversationNotFound as exc:
+        raise HTTPException(status_code=404, detail="conversation not found") from exc
+    except ConversationConflict as exc:
+        raise HTTPException(status_code=409, detail=str(exc)) from exc
+    except LookupError as exc:
+        raise HTTPException(status_code=404, detail=str(exc).strip("'\"")) from exc
+    except ValueError as exc:
+        raise HTTPException(status_code=422, detail=str(exc)) from exc
+
+
+async def call(fn: Callable[..., T], *args: Any) -> T:
+    with desk_errors():
+        return await run_in_threadpool(fn, *args)
+
+
+def _text(text: str, state: State) -> str:
+    cleaned = text.strip()
+    if not cleaned:
+        raise HTTPException(status_code=422, detail="message text is empty")
+    if len(cleaned) > state.settings.max_message_chars:
+        raise HTTPException(
+            status_code=422,
+            detail=f"message is {len(cleaned)} characters; the limit is {state.settings.max_message_chars}",
+        )
+    return cleaned
+
+
+@router.get(
+    "/queue",
+    summary="Conversations waiting for a human, most urgent first",
+    response_model=list[QueueEntryOut],
+)
+async def queue(state: State, limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
+    entries = await call(state.desk.queue, limit)
+    return [e.as_dict() for e in entries]
+
+
+@router.get(
+    "/conversations", summary="Conversations, newest activity first", response_model=list[ConversationOut]
+)
+async def list_conversations(
+    state: State,
+    status: ConversationStatus | None = Query(None, description="Only conversations in this status"),
+    limit: int = Query(100, ge=1, le=1000),
+) -> list[dict[str, Any]]:
+    conversations = await call(state.service.conversations.list_conversations, status, limit)
+    return [c.model_dump(mode="json") for c in conversations]
+
+
+@router.get(
+    "/conversations/{conversation_id}",
+    summary="Full transcript with tool calls, citations, guard decisions, customer profile and orders",
+    response_model=AgentConversationDetail,
+    responses=CONVERSATION_DOC,
+)
+async def conversation_detail(conversation_id: str, state: State) -> dict[str, Any]:
+    def load() -> dict[str, Any]:
+        store = state.service.conversations
+        conversation = store.get(conversation_id)
+        customer, orders = state.desk.customer_profile(conversation)
+        return {
+            "conversation": conversation.model_dump(mode="json"),
+            "messages": [m.model_dump(mode="json") for m in store.messages(conversation_id)],
+            "customer": customer,
+            "orders": orders,
+            "suggestions": [s.model_dump(mode="json") for s in store.suggestions(conversation_id)],
+        }
+
+    return await call(load)
+
+
+@router.post(
+    "/conversations/{conversation_id}/claim",
+    summary="Take the conversation (the bot goes silent)",
+    response_model=ConversationOut,
+    responses=CONVERSATION_DOC,
+)
+async def claim(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
+    return (await call(state.desk.claim, conversation_id, agent)).model_dump(mode="json")
+
+
+@router.post(
+    "/conversations/{conversation_id}/handback",
+    summary="Give the conversation back to the bot",
+    response_model=ConversationOut,
+    responses=CONVERSATION_DOC,
+)
+async def hand_back(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
+    return (await call(state.desk.hand_back, conversation_id, agent)).model_dump(mode="json")
+
+
+@router.post(
+    "/conversations/{conversation_id}/close",
+    summary="Close the conversation",
+    response_model=ConversationOut,
+    responses=CONVERSATION_DOC,
+)
+async def close(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
+    return (await call(state.desk.close, conversation_id, agent)).model_dump(mode="json")
+
+
+@router.post(
+    "/conversations/{conversation_id}/messages",
+    summary="Write to the customer (only the agent who claimed the conversation)",
+    response_model=AgentMessageOut,
+    status_code=201,
+    responses={**CONVERSATION_DOC, 422: {"model": ErrorResponse, "description": "Empty or too long"}},
+)
+async def send(
+    conversation_id: str, body: AgentMessageRequest, state: State, agent: AgentName
+) -> dict[str, Any]:
+    text = _text(body.text, state)
+    return (await call(state.desk.send, conversation_id, agent, text)).model_dump(mode="json")
+
+
+@router.post(
+    "/conversations/{conversation_id}/suggestions",
+    summary="Generate 1-3 suggested replies (WRITE actions are proposed, never run)",
+    response_model=list[SuggestionOut],
+    status_code=201,
+    responses=CONVERSATION_DOC,
+)
+async def suggest(conversation_id: str, state: State, agent: AgentName) -> list[dict[str, Any]]:
+    return [s.model_dump(mode="json") for s in await call(state.desk.suggest, conversation_id, agent)]
+
+
+@router.get(
+    "/conversations/{conversation_id}/suggestions",
+    summary="Suggested replies of this conversation",
+    response_model=list[SuggestionOut],
+    responses=CONVERSATION_DOC,
+)
+async def list_suggestions(conversation_id: str, state: State) -> list[dict[str, Any]]:
+    def load() -> list[dict[str, Any]]:
+        state.service.conversations.get(conversation_id)  # 404 for unknown ids
+        return [s.model_dump(mode="json") for s in state.service.conversations.suggestions(conversation_id)]
+
+    return await call(load)
+
+
+@router.post(
+    "/conversations/{conversation_id}/suggestions/{suggestion_id}",
+    summary="Accept, edit or reject a suggestion (accepted and edited ones are sent)",
+    response_model=DecisionResponse,
+    responses={**CONVERSATION_DOC, 422: {"model": ErrorResponse, "description": "Edited without text"}},
+)
+async def decide(
+    conversation_id: str,
+    suggestion_id: int,
+    body: DecisionRequest,
+    state: State,
+    agent: AgentName,
+) -> dict[str, Any]:
+    if not 0 < suggestion_id < 2**31:
+        raise HTTPException(status_code=404, detail=f"suggestion {suggestion_id} not found")
+    text = _text(body.text, state) if body.text is not None and body.choice == "edited" else body.text
+    suggestion, sent = await call(
+        state.desk.decide, conversation_id, suggestion_id, agent, SuggestionChoice(body.choice), text
+    )
+    return {
+        "suggestion": suggestion.model_dump(mode="json"),
+        "sent": sent.model_dump(mode="json") if sent is not None else None,
+    }
+
+
+@router.get(
+    "/insights",
+    summary="Resolution, takeovers, response times, suggestion use, sentiment",
+    response_model=InsightsResponse,
+)
+async def insights(state: State, limit: int = Query(1000, ge=1, le=10_000)) -> dict[str, Any]:
+    """Computed from the store by assistant.insights (the console shows the same numbers)."""
+    return await call(insights_from_store, state.service.conversations, limit)

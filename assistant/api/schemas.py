@@ -1,0 +1,193 @@
+"""Request and response models of the HTTP API (they are the OpenAPI schema clients see)."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any, Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+
+
+class ErrorResponse(BaseModel):
+    detail: str = Field(description="A readable reason")
+
+
+class StartConversationRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    customer_token: str | None = Field(
+        None, max_length=4096, description="Signed token from the shop's backend (binds the user)"
+    )
+    channel: Literal["widget", "email", "webhook", "api"] = "widget"
+    language: str | None = Field(None, pattern=r"^[a-z]{2}$", description="ISO 639-1 code, e.g. en, fr, nl")
+
+
+class StartConversationResponse(BaseModel):
+    conversation_id: str
+    secret: str = Field(description="Send it as X-Conversation-Secret on every later request")
+    status: str
+    authenticated: bool
+
+
+class MessageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str = Field(description="The customer's message (not empty, at most settings.max_message_chars)")
+
+
+class Citation(BaseModel):
+    ref: int
+    article_id: str | None = None
+    title: str | None = None
+    url: str | None = None
+    section: str | None = None
+
+
+class PublicToolCall(BaseModel):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    ok: bool
+
+
+class ConfirmationAction(BaseModel):
+    name: str
+    arguments: dict[str, Any] = Field(default_factory=dict)
+    description: str
+
+
+class AwaitingConfirmation(BaseModel):
+    actions: list[ConfirmationAction]
+
+
+class TurnResponse(BaseModel):
+    """The final answer of a customer turn (also the data of the SSE `final` event)."""
+
+    reply: str | None = Field(description="None when a human holds the conversation (the bot is silent)")
+    citations: list[Citation]
+    tool_calls: list[PublicToolCall]
+    status: str
+    handover: bool
+    awaiting_confirmation: AwaitingConfirmation | None
+    customer_seq: int
+    reply_seq: int | None
+
+
+class PublicMessage(BaseModel):
+    seq: int
+    role: Literal["customer", "bot", "agent"]
+    text: str
+    author: str | None = None
+    citations: list[Citation] = Field(default_factory=list)
+    created_at: datetime
+
+
+class TranscriptResponse(BaseModel):
+    conversation_id: str
+    status: str
+    language: str | None
+    messages: list[PublicMessage]
+
+
+class EventsResponse(BaseModel):
+    status: str
+    messages: list[PublicMessage]
+    last_seq: int
+
+
+class AgentMessageRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    text: str
+
+
+class DecisionRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+    choice: Literal["accepted", "edited", "rejected"]
+    text: str | None = Field(None, description="The edited text (required for `edited`)")
+
+
+class ConversationOut(BaseModel):
+    id: str
+    channel: str
+    status: str
+    user_id: str | None
+    language: str | None
+    assigned_agent: str | None
+    takeover: dict[str, Any] | None
+    priority: float
+    waiting_since: datetime | None
+    created_at: datetime
+    updated_at: datetime
+
+
+class AgentMessageOut(BaseModel):
+    seq: int
+    role: str
+    text: str
+    author: str | None
+    citations: list[dict[str, Any]]
+    tool_calls: list[dict[str, Any]]
+    guard: dict[str, Any] | None
+    latency_ms: float | None
+    created_at: datetime
+
+
+class SuggestionOut(BaseModel):
+    id: int
+    conversation_id: str
+    agent: str
+    draft_index: int
+    draft_text: str
+    citations: list[dict[str, Any]]
+    tool_results: list[dict[str, Any]]
+    proposed_actions: list[dict[str, Any]]
+    choice: str
+    final_text: str | None
+    created_at: datetime
+    decided_at: datetime | None
+
+
+class AgentConversationDetail(BaseModel):
+    conversation: ConversationOut
+    messages: list[AgentMessageOut]
+    customer: dict[str, Any] | None
+    orders: list[dict[str, Any]]
+    suggestions: list[SuggestionOut]
+
+
+class QueueEntryOut(BaseModel):
+    conversation: ConversationOut
+    priority: float
+    wait_seconds: float
+    summary: str
+    trigger: str | None
+    reason: str | None
+    sentiment: float | None
+    customer: dict[str, Any] | None
+    orders: list[dict[str, Any]]
+
+
+class DecisionResponse(BaseModel):
+    suggestion: SuggestionOut
+    sent: AgentMessageOut | None
+
+
+class SentimentPoint(BaseModel):
+    day: str
+    mean_sentiment: float
+    messages: int
+
+
+class InsightsResponse(BaseModel):
+    conversations: int
+    resolution_rate: float
+    takeover_rate: float
+    takeovers: int
+    takeover_reasons: dict[str, int]
+    median_first_response_s: float | None
+    median_human_response_s: float | None
+    suggestion_acceptance_rate: float
+    suggestions: dict[str, int]
+    sentiment_over_time: list[SentimentPoint]
+
+
+class HealthResponse(BaseModel):
+    status: Literal["ok", "degraded"]
+    checks: dict[str, str]

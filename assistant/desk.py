@@ -1,0 +1,265 @@
+"""The human side of the desk: the queue, claiming and handing back, agents' messages, suggested replies.
+
+The bot's silence while a human has a conversation is not kept here in memory: it follows from the
+conversation's status in the store, which every customer turn reads first (so it holds after a restart and
+across API workers).
+"""
+
+from __future__ import annotations
+
+import uuid
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from typing import Any
+
+from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
+
+from assistant.agent import TurnContext, tool_trace
+from assistant.planner.planner import AUTH_MARKER, COPILOT_MARKER, order_summary
+from assistant.service import SupportService, verify_citations
+from assistant.store.conversations import Conversation, ConversationConflict, Message, Suggestion
+from assistant.store.models import ConversationStatus, MessageRole, SuggestionChoice
+from assistant.tools.base import CustomerScope
+
+# Queue priority = severity of the takeover + how long the customer has waited + what they spend with us.
+WAIT_WEIGHT_PER_MINUTE = 0.02
+MAX_WAIT_BONUS = 0.6
+VALUE_WEIGHT = 0.2
+HIGH_VALUE_SPEND = 2000.0
+
+
+@dataclass
+class QueueEntry:
+    conversation: Conversation
+    priority: float
+    wait_seconds: float
+    summary: str
+    customer: dict[str, Any] | None
+    orders: list[dict[str, Any]] = field(default_factory=list)
+
+    def as_dict(self) -> dict[str, Any]:
+        takeover = self.conversation.takeover or {}
+        return {
+            "conversation": self.conversation.model_dump(mode="json"),
+            "priority": round(self.priority, 3),
+            "wait_seconds": round(self.wait_seconds, 1),
+            "summary": self.summary,
+            "trigger": takeover.get("trigger"),
+            "reason": takeover.get("reason"),
+            "sentiment": takeover.get("sentiment"),
+            "customer": self.customer,
+            "orders": self.orders,
+        }
+
+
+def summarise(messages: list[Message], takeover: dict[str, Any] | None) -> str:
+    """One paragraph for the agent, built only from what was said (no model needed)."""
+    customer = [m.text.strip() for m in messages if m.role == MessageRole.CUSTOMER and m.text.strip()]
+    if not customer:
+        return "No customer messages yet."
+    parts = [f'The customer wrote {len(customer)} message(s), starting with: "{_clip(customer[0])}"']
+    if len(customer) > 1:
+        parts.append(f'Latest: "{_clip(customer[-1])}"')
+    done = [
+        f"{t['name']}({', '.join(f'{k}={v}' for k, v in t.get('arguments', {}).items())})"
+        for m in messages
+        if m.role == MessageRole.BOT
+        for t in m.tool_calls
+        if t.get("kind") == "write" and t.get("ok")
+    ]
+    if done:
+        parts.append("The bot already did: " + "; ".join(done))
+    if takeover:
+        parts.append(f"Handed over because: {takeover.get('reason') or takeover.get('trigger')}")
+    return ". ".join(p.rstrip(".") for p in parts) + "."
+
+
+def _clip(text: str, limit: int = 160) -> str:
+    return text if len(text) <= limit else text[: limit - 1] + "…"
+
+
+class AgentDesk:
+    def __init__(self, service: SupportService) -> None:
+        self.service = service
+        self.store = service.conversations
+
+    # --- queue ---------------------------------------------------------------------------------
+    def queue(self, limit: int = 50) -> list[QueueEntry]:
+        now = datetime.now(UTC)
+        entries = []
+        for conversation in self.store.queue(limit=limit):
+            waited = (now - conversation.waiting_since).total_seconds() if conversation.waiting_since else 0.0
+            customer, orders = self.customer_profile(conversation)
+            spend = sum(
+                p["amount"]
+                for o in orders
+                for p in o.get("payment_history", [])
+                if p.get("transaction_type") == "payment"
+            )
+            priority = (
+                float((conversation.takeover or {}).get("severity", conversation.priority))
+                + min(MAX_WAIT_BONUS, WAIT_WEIGHT_PER_MINUTE * waited / 60)
+                + VALUE_WEIGHT * min(1.0, spend / HIGH_VALUE_SPEND)
+            )
+            summary = summarise(self.store.messages(conversation.id), conversation.takeover)
+            entries.append(QueueEntry(conversation, priority, waited, summary, customer, orders))
+        entries.sort(key=lambda e: (-e.priority, -e.wait_seconds))
+        return entries
+
+    def customer_profile(
+        self, conversation: Conversation
+    ) -> tuple[dict[str, Any] | None, list[dict[str, Any]]]:
+        if not conversation.user_id:
+            return None, []
+        with self.service.shop.transaction() as shop:
+            user = shop.get_user(conversation.user_id)
+            if user is None:
+                return None, []
+            orders = [o.to_tau2() for o in shop.orders_of_user(conversation.user_id)]
+            return user.to_tau2(), orders
+
+    # --- ownership -----------------------------------------------------------------------------
+    def claim(self, conversation_id: str, agent: str) -> Conversation:
+        conversation = self.store.claim(conversation_id, agent)
+        self.store.add_message(conversation_id, MessageRole.SYSTEM, f"{agent} joined the conversation.")
+        return conversation
+
+    def hand_back(self, conversation_id: str, agent: str) -> Conversation:
+        conversation = self.store.hand_back(conversation_id, agent)
+        self.store.add_message(conversation_id, MessageRole.SYSTEM, f"{agent} handed the conversation back.")
+        return conversation
+
+    def close(self, conversation_id: str, agent: str) -> Conversation:
+        return self.store.close(conversation_id, agent)
+
+    def send(self, conversation_id: str, agent: str, text: str) -> Message:
+        """An agent writes to the customer: only the agent who holds the conversation may."""
+        conversation = self.store.get(conversation_id)
+        if conversation.status != ConversationStatus.HUMAN or conversation.assigned_agent != agent:
+            owner = conversation.assigned_agent or "nobody"
+            raise ConversationConflict(
+                f"claim the conversation first (status {conversation.status.value}, owned by {owner})"
+            )
+        return self.store.add_message(conversation_id, MessageRole.AGENT, text, author=agent)
+
+    # --- suggested replies ---------------------------------------------------------------------
+    def suggest(self, conversation_id: str, agent: str) -> list[Suggestion]:
+        """1-3 drafts from the same agent in copilot mode: WRITE actions are proposed, never run."""
+        conversation = self.store.get(conversation_id)
+        transcript = self.store.messages(conversation_id)
+        last_customer = next((m for m in reversed(transcript) if m.role == MessageRole.CUSTOMER), None)
+        if last_customer is None:
+            return []
+        drafts: list[dict[str, Any]] = []
+        main = self._copilot_draft(conversation, transcript)
+        if main is not None:
+            drafts.append(main)
+        knowledge = self._knowledge_draft(conversation, last_customer.text)
+        if knowledge is not None and all(knowledge["text"] != d["text"] for d in drafts):
+            drafts.append(knowledge)
+        orders_draft = self._orders_draft(conversation)
+        if orders_draft is not None and len(drafts) < 3:
+            drafts.append(orders_draft)
+        return self.store.add_suggestions(conversation_id, agent, drafts[:3])
+
+    def decide(
+        self, conversation_id: str, suggestion_id: int, agent: str, choice: SuggestionChoice, text: str | None
+    ) -> tuple[Suggestion, Message | None]:
+        """Record accept / edit / reject; accepted and edited drafts are sent to the customer."""
+        suggestion = next((s for s in self.store.suggestions(conversation_id) if s.id == suggestion_id), None)
+        if suggestion is None:
+            raise LookupError(f"suggestion {suggestion_id} not found in this conversation")
+        final = suggestion.draft_text if choice == SuggestionChoice.ACCEPTED else text
+        if choice == SuggestionChoice.EDITED and not (text and text.strip()):
+            raise ValueError("an edited suggestion needs the edited text")
+        sent = None
+        if choice in (SuggestionChoice.ACCEPTED, SuggestionChoice.EDITED):
+            sent = self.send(conversation_id, agent, str(final))
+        decided = self.store.decide_suggestion(suggestion_id, agent, choice, final)
+        return decided, sent
+
+    def _copilot_messages(self, conversation: Conversation, transcript: list[Message]) -> list[BaseMessage]:
+        messages: list[BaseMessage] = [SystemMessage(COPILOT_MARKER)]
+        if conversation.user_id:
+            messages.append(SystemMessage(f"{AUTH_MARKER} {conversation.user_id}"))
+        for message in transcript:
+            if message.role == MessageRole.CUSTOMER:
+                messages.append(HumanMessage(message.text))
+            elif message.role in (MessageRole.BOT, MessageRole.AGENT) and message.text:
+                messages.append(AIMessage(content=message.text))
+        # The draft answers the customer's latest message: end on it.
+        while messages and not isinstance(messages[-1], HumanMessage):
+            messages.pop()
+        return messages
+
+    def _copilot_draft(self, conversation: Conversation, transcript: list[Message]) -> dict[str, Any] | None:
+        messages = self._copilot_messages(conversation, transcript)
+        if not any(isinstance(m, HumanMessage) for m in messages):
+            return None
+        agent = self.service.copilot_agent
+        config = {"configurable": {"thread_id": f"copilot:{conversation.id}:{uuid.uuid4().hex}"}}
+        context = TurnContext(
+            scope=CustomerScope.customer(conversation.user_id), conversation_id=conversation.id
+        )
+        state = agent.invoke({"messages": messages}, config, context=context)
+        run = list(state.get("messages", []))[len(messages) :]
+        trace = tool_trace(run)
+        snapshot = agent.get_state(config)
+        interrupts = [i.value for i in getattr(snapshot, "interrupts", ()) if isinstance(i.value, dict)]
+        language = conversation.language or "en"
+        if interrupts:
+            actions = interrupts[0].get("action_requests", [])
+            description = "; ".join(a.get("description", a["name"]) for a in actions)
+            text = self.service.replies("confirm", language, description=description)
+            return {
+                "text": text,
+                "citations": [],
+                "tool_results": [t for t in trace if t.get("ok")],
+                "proposed_actions": [{"name": a["name"], "arguments": a.get("args", {})} for a in actions],
+            }
+        final = next((m for m in reversed(run) if isinstance(m, AIMessage) and not m.tool_calls), None)
+        if final is None or not str(final.content).strip():
+            return None
+        text, citations, _ = verify_citations(str(final.content), trace)
+        return {"text": text, "citations": citations, "tool_results": trace, "proposed_actions": []}
+
+    def _knowledge_draft(self, conversation: Conversation, question: str) -> dict[str, Any] | None:
+        """A help-centre answer to the latest message, whatever the copilot chose to do."""
+        messages: list[BaseMessage] = [HumanMessage(question)]
+        from assistant.planner.planner import ToolOutcome
+
+        hits = [
+            {k: getattr(h, k) for k in ("article_id", "title", "section", "url", "text", "score")}
+            for h in self.service.help_center.search(question)
+        ]
+        outcome = ToolOutcome(
+            "search_help_center", {"query": question}, True, {"query": question, "hits": hits}
+        )
+        state = self.service.planner.build_state(messages)
+        step = self.service.planner.answer_from_hits(state, outcome)
+        if step.failed:
+            return None
+        trace = [
+            {
+                "name": "search_help_center",
+                "arguments": {"query": question},
+                "ok": True,
+                "output": {"hits": hits},
+            }
+        ]
+        text, citations, _ = verify_citations(step.text, trace)
+        return {"text": text, "citations": citations, "tool_results": [], "proposed_actions": []}
+
+    def _orders_draft(self, conversation: Conversation) -> dict[str, Any] | None:
+        _, orders = self.customer_profile(conversation)
+        if not orders:
+            return None
+        listing = "; ".join(order_summary(o) for o in orders[:5])
+        return {
+            "text": f"I can see these orders on your account: {listing}. Which one can I help you with?",
+            "citations": [],
+            "tool_results": [
+                {"name": "orders_of_user", "ok": True, "output": [o["order_id"] for o in orders]}
+            ],
+            "proposed_actions": [],
+        }

@@ -1,0 +1,122 @@
+"""Intent detection for the offline planner: nearest neighbour over exemplar utterances, plus rules.
+
+Exemplars live in intents.yaml (package data). Rules run first for the unambiguous cases a
+nearest-neighbour vote gets wrong (an order id plus "cancel" is a cancellation, whatever else is said).
+"""
+
+from __future__ import annotations
+
+import re
+from collections.abc import Callable
+from dataclasses import dataclass
+from functools import cached_property
+from importlib import resources
+
+import numpy as np
+import yaml
+
+Encoder = Callable[[list[str]], np.ndarray]
+
+ACTION_INTENTS = {
+    "order_status",
+    "cancel_order",
+    "return_items",
+    "exchange_items",
+    "modify_order_items",
+    "modify_order_address",
+    "modify_order_payment",
+    "modify_user_address",
+    "account_info",
+}
+# Below this cosine similarity the message is treated as a help-centre question.
+MIN_INTENT_SIMILARITY = 0.45
+
+_GENERAL_QUESTION_RE = re.compile(
+    r"^\s*(how|what|when|which|do you|does|is there|are there|can i|can you tell|comment|quel|quelle|"
+    r"quels|est-ce|hoe|wat|wanneer|kan ik|zijn er|is er)\b",
+    re.I,
+)
+_FIRST_PERSON_ACTION_RE = re.compile(
+    r"\b(i want|i'd like|i would like|i need|please|my order|my package|my parcel|je veux|je voudrais|"
+    r"ma commande|ik wil|mijn bestelling|mijn pakket)\b",
+    re.I,
+)
+_RULES: list[tuple[str, re.Pattern[str]]] = [
+    (
+        "human",
+        re.compile(
+            r"\b(human|real person|live agent|speak to (an? )?(agent|person|someone)|"
+            r"representative|conseiller|une vraie personne|medewerker|een mens)\b",
+            re.I,
+        ),
+    ),
+    ("cancel_order", re.compile(r"\b(cancel|annul\w*|annuleer\w*)\b", re.I)),
+    ("exchange_items", re.compile(r"\b(exchange|swap|échang\w*|ruil\w*)\b", re.I)),
+    ("return_items", re.compile(r"\b(return|send (it|them) back|retourn\w*|terugsturen)\b", re.I)),
+    (
+        "order_status",
+        re.compile(
+            r"\b(where is|track|tracking|status|shipped|arrive|suivi|où est|waar is|"
+            r"volgen)\b",
+            re.I,
+        ),
+    ),
+]
+
+
+@dataclass(frozen=True)
+class IntentResult:
+    intent: str
+    confidence: float
+    source: str  # "rule" | "neighbour" | "default"
+
+
+class IntentClassifier:
+    def __init__(self, encoder: Encoder) -> None:
+        self._encode = encoder
+
+    @cached_property
+    def _exemplars(self) -> tuple[list[str], np.ndarray]:
+        raw = yaml.safe_load(resources.files("assistant.planner").joinpath("intents.yaml").read_text("utf-8"))
+        labels: list[str] = []
+        texts: list[str] = []
+        for intent, utterances in raw.items():
+            for utterance in utterances:
+                labels.append(intent)
+                texts.append(utterance)
+        return labels, self._encode(texts)
+
+    def classify(self, text: str, allow_human: bool = True) -> IntentResult:
+        """allow_human=False when a person already has the conversation (copilot drafts for an agent)."""
+        stripped = text.strip()
+        if not stripped:
+            return IntentResult("question", 0.0, "default")
+        labels, vectors = self._exemplars
+        similarities = vectors @ self._encode([stripped])[0]
+        if not allow_human:
+            similarities = np.where(np.array(labels) == "human", -1.0, similarities)
+        best = int(np.argmax(similarities))
+        neighbour = IntentResult(labels[best], float(similarities[best]), "neighbour")
+
+        general_question = bool(_GENERAL_QUESTION_RE.search(stripped)) and not _FIRST_PERSON_ACTION_RE.search(
+            stripped
+        )
+        for intent, pattern in _RULES:
+            if intent == "human" and not allow_human:
+                continue
+            if pattern.search(stripped):
+                # "How do returns work?" asks about the rule, not for an action on an order.
+                if intent in ACTION_INTENTS and general_question and "#w" not in stripped.lower():
+                    return IntentResult("question", neighbour.confidence, "rule")
+                if intent in {"return_items", "exchange_items"} and neighbour.intent in {
+                    "modify_order_items",
+                    "exchange_items",
+                    "return_items",
+                }:
+                    return neighbour
+                return IntentResult(intent, max(neighbour.confidence, 0.8), "rule")
+        if neighbour.confidence < MIN_INTENT_SIMILARITY:
+            return IntentResult("question", neighbour.confidence, "default")
+        if neighbour.intent in ACTION_INTENTS and general_question:
+            return IntentResult("question", neighbour.confidence, "rule")
+        return neighbour

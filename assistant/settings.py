@@ -1,0 +1,115 @@
+"""The one Settings object: read once from the environment (prefix PARLEY_) and an optional .env, passed down."""
+
+from __future__ import annotations
+
+from functools import lru_cache
+from pathlib import Path
+from typing import Literal
+
+from pydantic import Field, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class Settings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="PARLEY_", env_file=".env", extra="ignore")
+
+    # Where local state lives (SQLite files, the embedded Chroma index) unless a URL says otherwise.
+    data_dir: Path = Path(".parley")
+
+    # --- storage -------------------------------------------------------------------------------
+    # Conversations and shop data share one database; SQLite by default, PostgreSQL by URL.
+    database_url: str | None = None
+    # LangGraph checkpointer: a SQLite file by default, a postgresql:// URL when configured.
+    checkpoint_url: str | None = None
+
+    # --- knowledge index -----------------------------------------------------------------------
+    chroma_path: Path | None = None
+    chroma_url: str | None = None  # e.g. http://127.0.0.1:8000 -> chromadb.HttpClient
+    help_collection: str = "help_center"
+    orders_collection: str = "orders"
+    chunk_size: int = 1200  # characters per chunk (about 250 MiniLM tokens)
+    chunk_overlap: int = 150
+    search_k: int = 5
+    hybrid_search: bool = True  # BM25 + vectors fused by reciprocal rank
+    # Source files larger than this are reported and skipped by `parley ingest` (a help article is
+    # kilobytes; a huge file is a mistake or hostile, and would stall embedding).
+    max_source_file_bytes: int = 10_000_000
+    # Below this relevance the agent says it does not know instead of answering.
+    min_answer_score: float = 0.35
+
+    # --- embeddings ----------------------------------------------------------------------------
+    embedding_provider: Literal["local", "openai"] = "local"
+    embedding_model: str = "all-MiniLM-L6-v2"
+    embedding_base_url: str | None = None
+    embedding_api_key: str | None = None
+    embedding_batch_size: int = 64
+
+    # --- the shop ------------------------------------------------------------------------------
+    shop_name: str = "Maple & Moss"  # how the assistant introduces itself
+
+    # --- language model ------------------------------------------------------------------------
+    # "auto": openai when llm_base_url is set, offline otherwise.
+    llm_provider: Literal["auto", "offline", "openai"] = "auto"
+    llm_base_url: str | None = None
+    llm_model: str = "gpt-4o-mini"
+    llm_api_key: str | None = None
+    llm_timeout_s: float = 30.0
+    llm_max_retries: int = 2
+    llm_temperature: float = 0.0
+
+    # --- sentiment guard -----------------------------------------------------------------------
+    guard_negative_threshold: float = -0.6  # VADER compound of one message
+    guard_trajectory_turns: int = 3
+    guard_trajectory_threshold: float = -0.35  # mean compound over the last turns
+    guard_repeat_similarity: float = 0.9  # cosine similarity of two customer messages = a repeat
+    guard_repeat_count: int = 2  # repeats that count as a loop
+    guard_failed_answers: int = 2  # bot failures in a row that count as a loop
+    guard_shouting_ratio: float = 0.7  # share of upper-case letters in a long message
+    # "Long" for shouting: "OK" or "DHL?" is not shouting, "WHERE IS MY ORDER" (15 letters) is.
+    guard_shouting_min_letters: int = 12
+    # A run of this many "!" in a negative message is shouting too ("still nothing!!!"; not "thanks!!!").
+    guard_exclamation_run: int = 3
+    # Weighted swear words (strong 1.0, mild 0.5): one strong word, or two mild ones, hand over.
+    guard_profanity_threshold: float = 1.0
+    # Earlier customer messages compared for repeats (bounds the embedding work per message).
+    guard_history_turns: int = 10
+    expected_wait_minutes: int = 5
+
+    # --- HTTP API ------------------------------------------------------------------------------
+    customer_token_secret: str = "change-me-in-production"
+    agent_keys: dict[str, str] = Field(default_factory=lambda: {"demo-agent": "demo-agent-key"})
+    max_message_chars: int = 2000
+    max_request_bytes: int = 16_384
+    rate_limit_per_conversation: int = 20  # messages per minute
+    rate_limit_per_ip: int = 120  # requests per minute
+    cors_origins: list[str] = Field(
+        default_factory=lambda: ["http://127.0.0.1:8000", "http://localhost:8000"]
+    )
+    api_url: str = "http://127.0.0.1:8000"  # where the console finds the API
+    agent_key: str | None = None  # the console's own key
+
+    @model_validator(mode="after")
+    def _derive_paths(self) -> Settings:
+        if self.database_url is None:
+            self.database_url = f"sqlite:///{self.data_dir / 'parley.db'}"
+        if self.checkpoint_url is None:
+            self.checkpoint_url = str(self.data_dir / "checkpoints.sqlite")
+        if self.chroma_path is None:
+            self.chroma_path = self.data_dir / "chroma"
+        return self
+
+    @property
+    def effective_llm_provider(self) -> Literal["offline", "openai"]:
+        if self.llm_provider == "auto":
+            return "openai" if self.llm_base_url else "offline"
+        return self.llm_provider
+
+    def ensure_data_dir(self) -> Path:
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        return self.data_dir
+
+
+@lru_cache(maxsize=1)
+def get_settings() -> Settings:
+    """The process-wide Settings, read once. Tests build their own Settings and pass it down instead."""
+    return Settings()

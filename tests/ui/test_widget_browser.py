@@ -1,0 +1,180 @@
+"""The widget in headless Chromium against a real `parley serve`: cited streaming answer, order flow,
+takeover notice, and a human agent's message appearing live. Screenshots go to artifacts/screenshots/."""
+
+from __future__ import annotations
+
+import json
+import subprocess
+import sys
+import time
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import httpx
+import pytest
+
+from knowledge.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL
+from tests.api.prepared import parley_env, prepare_data_dir
+from tests.conftest import REPO_ROOT, free_port, require_or_skip
+
+pytestmark = [pytest.mark.slow, pytest.mark.browser]
+
+CHROMIUM = Path("/usr/bin/chromium")
+SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
+AGENT_KEY = "browser-test-agent-key"
+TIMEOUT_MS = 60_000
+
+
+@pytest.fixture(scope="module")
+def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
+    require_or_skip(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    data_dir = prepare_data_dir(tmp_path_factory.mktemp("parley-browser"))
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = parley_env(
+        data_dir, PARLEY_AGENT_KEYS=json.dumps({"sam": AGENT_KEY}), PARLEY_CORS_ORIGINS=json.dumps([base])
+    )
+    log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env,
+        cwd=REPO_ROOT,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+    )
+    try:
+        deadline = time.monotonic() + 180
+        while True:
+            try:
+                if httpx.get(base + "/healthz", timeout=2).status_code == 200:
+                    break
+            except httpx.HTTPError:
+                pass
+            if process.poll() is not None or time.monotonic() > deadline:
+                pytest.fail(f"parley serve did not become healthy; see {log.name}")
+            time.sleep(0.5)
+        yield base
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
+
+
+@pytest.fixture(scope="module")
+def browser() -> Iterator[Any]:
+    require_or_skip(CHROMIUM.exists(), f"{CHROMIUM} is missing (apt-get install -y chromium)")
+    from playwright.sync_api import sync_playwright
+
+    with sync_playwright() as p:
+        browser = p.chromium.launch(
+            executable_path=str(CHROMIUM),
+            args=["--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking"],
+        )
+        yield browser
+        browser.close()
+
+
+def shot(page: Any, name: str) -> None:
+    SCREENSHOTS.mkdir(parents=True, exist_ok=True)
+    page.screenshot(path=str(SCREENSHOTS / f"{name}.png"))
+
+
+def send(page: Any, text: str) -> None:
+    from playwright.sync_api import expect
+
+    # like a person: wait until the previous answer is complete (the Send button is disabled until then)
+    expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
+    box = page.get_by_label("Your message")
+    box.fill(text)
+    box.press("Enter")
+
+
+def test_widget_end_to_end(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server + "/demo")
+    launcher = page.get_by_role("button", name="Open chat: Maple & Moss help")
+    launcher.click()
+    expect(page.get_by_role("dialog", name="Maple & Moss help")).to_be_visible()
+    expect(page.get_by_label("Your message")).to_be_focused()
+
+    # 1. help-centre question: tokens stream into one bubble, then the sources appear as links
+    send(page, "How do I return an item?")
+    source = page.locator("a.parley-source").first
+    expect(source).to_be_visible(timeout=TIMEOUT_MS)
+    assert source.get_attribute("href", timeout=TIMEOUT_MS).startswith("https://help.mapleandmoss.example/")
+    expect(page.locator(".parley-msg-bot").last).to_contain_text("[1]")
+    shot(page, "01-cited-answer")
+
+    # 2. order status: identify by email, then ask
+    send(page, f"my email is {DEMO_USER_EMAIL}")
+    expect(page.locator(".parley-msg-bot").last).to_contain_text("account", timeout=TIMEOUT_MS)
+    send(page, "where is my order?")
+    expect(page.locator(".parley-msg-bot").last).to_contain_text(DEMO_PENDING_ORDER_ID, timeout=TIMEOUT_MS)
+    shot(page, "02-order-status")
+
+    # 3. confirmation prompt with quick replies; "No" keeps the order
+    send(page, f"please cancel order {DEMO_PENDING_ORDER_ID}")
+    expect(page.locator(".parley-msg-bot").last).to_contain_text("cancel", timeout=TIMEOUT_MS)
+    send(page, "I ordered it by mistake")
+    no_button = page.get_by_role("button", name="No, don't")
+    expect(no_button).to_be_visible(timeout=TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Yes, go ahead")).to_be_focused()
+    shot(page, "03-confirmation")
+    no_button.click()
+    expect(no_button).to_be_hidden(timeout=TIMEOUT_MS)
+
+    # 4. takeover
+    send(page, "I want to talk to a human")
+    notice = page.locator(".parley-notice")
+    expect(notice).to_contain_text("member of our team", timeout=TIMEOUT_MS)
+    expect(page.get_by_role("button", name="Talk to a person")).to_be_hidden()
+    shot(page, "04-handover")
+
+    # 5. a human agent answers through the API; the message appears live, as text (no HTML)
+    stored = json.loads(page.evaluate("sessionStorage.getItem('parley:' + location.origin)"))
+    agent = {"Authorization": f"Bearer {AGENT_KEY}"}
+    url = f"{server}/v1/agent/conversations/{stored['id']}"
+    assert httpx.post(url + "/claim", headers=agent).status_code == 200
+    hostile = "Hi, Sam here <img src=x onerror=alert(1)> - I'm looking at your order."
+    assert httpx.post(url + "/messages", headers=agent, json={"text": hostile}).status_code == 201
+    agent_bubble = page.locator(".parley-msg-agent")
+    expect(agent_bubble).to_contain_text("<img src=x onerror=alert(1)>", timeout=TIMEOUT_MS)
+    expect(page.locator(".parley-widget img")).to_have_count(0)
+    expect(notice).to_contain_text("joined", timeout=TIMEOUT_MS)
+    shot(page, "05-agent-message")
+
+    # 6. reload: the conversation comes back from sessionStorage + the transcript endpoint
+    page.reload()
+    page.get_by_role("button", name="Open chat: Maple & Moss help").click()
+    expect(page.locator(".parley-msg-agent")).to_contain_text("Sam here", timeout=TIMEOUT_MS)
+
+    # 7. keyboard: Esc closes and gives focus back to the launcher
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog", name="Maple & Moss help")).to_be_hidden()
+    expect(page.get_by_role("button", name="Open chat: Maple & Moss help")).to_be_focused()
+    assert errors == []
+    page.close()
+
+
+def test_widget_mobile_fullscreen_and_talk_to_a_person(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 375, "height": 700}, is_mobile=True)
+    page.goto(server + "/demo")
+    page.get_by_role("button", name="Open chat: Maple & Moss help").click()
+    dialog = page.get_by_role("dialog", name="Maple & Moss help")
+    expect(dialog).to_be_visible()
+    box = dialog.bounding_box()
+    assert box is not None and box["width"] >= 370 and box["height"] >= 690
+    page.get_by_role("button", name="Talk to a person").click()
+    expect(page.locator(".parley-notice")).to_contain_text("member of our team", timeout=TIMEOUT_MS)
+    shot(page, "06-mobile-handover")
+    page.close()
