@@ -1,4 +1,4 @@
-"""The one Settings object: read once from the environment (prefix PARLEY_) and an optional .env, passed down."""
+"""The one Settings object: read once from the environment (prefix PARLEY_) and .env, passed down."""
 
 from __future__ import annotations
 
