@@ -22,7 +22,7 @@ import numpy as np
 import yaml
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
-from assistant.language import detect_language
+from assistant.language import SUPPORTED_LANGUAGES, detect_language
 from assistant.planner.intents import ACTION_INTENTS, Encoder, IntentClassifier
 from assistant.planner.slots import (
     EMAIL_RE,
@@ -336,6 +336,8 @@ class OfflinePlanner:
                 )
             return self._report_write(state, last)
         if last.name == "search_help_center":
+            if state.intent in ACTION_INTENTS and state.user_id is None:
+                return self._answer_then_offer(state, last)
             return self.answer_from_hits(state, last)
         if last.name.startswith("find_user_id") and last.ok and state.intent not in ACTION_INTENTS:
             question = EMAIL_RE.sub(" ", state.latest_text).strip()
@@ -361,6 +363,35 @@ class OfflinePlanner:
         if not state.latest_text.strip():
             return self._say(state, "clarify", failed=True)
         return Step(tool="search_help_center", args={"query": state.latest_text.strip()[:500]})
+
+    @staticmethod
+    def _answer_first(state: DialogueState) -> bool:
+        """A new request from a customer we do not know yet: say what the help centre says first.
+
+        "Can I cancel just one item?" or "is return shipping free?" reads like an action on an order to
+        the intent model, but the customer wants the rule; asking for an email instead would cost them a
+        turn. Details (an order id, an email, a name) mean they want it done, so we verify them at once.
+        """
+        if len(state.task_texts) != 1 or state.called_this_turn("search_help_center") is not None:
+            return False
+        latest = extract_slots(state.latest_text)
+        return not (latest.order_ids or latest.email or latest.first_name or latest.zip_code)
+
+    def _answer_then_offer(self, state: DialogueState, outcome: ToolOutcome) -> Step:
+        """The help centre's answer, then how to get it done on their own order; no match: verify first."""
+        answer = self.answer_from_hits(state, outcome)
+        if answer.failed:
+            return self._authenticate(state)
+        language = state.language
+        if not detect_language(state.latest_text, default=""):
+            # No word told us the language ("kost retourneren geld?"): follow the passages we quoted.
+            hits = outcome.result.get("hits", []) if isinstance(outcome.result, dict) else []
+            cited = [hits[c["ref"] - 1] for c in answer.citations if 0 < c["ref"] <= len(hits)]
+            locales = {str(h.get("locale") or "").split("-")[0] for h in cited}
+            if len(locales) == 1 and (only := locales.pop()) in SUPPORTED_LANGUAGES:
+                language = only
+        answer.text = f"{answer.text} {self.replies('offer_auth', language)}"
+        return answer
 
     @staticmethod
     def _gives_identity(state: DialogueState) -> bool:
@@ -454,6 +485,8 @@ class OfflinePlanner:
     # --- action flows ----------------------------------------------------------------------------
     def _action_flow(self, state: DialogueState) -> Step:
         if state.user_id is None:
+            if self._answer_first(state):
+                return Step(tool="search_help_center", args={"query": state.latest_text.strip()[:500]})
             return self._authenticate(state)
         intent = state.intent
         if intent == "modify_user_address":

@@ -10,7 +10,7 @@ from assistant.tools.base import ToolArgs, ToolContext, ToolError, ToolKind, ret
 
 MAX_QUERY_CHARS = 1000
 MAX_HIT_TEXT_CHARS = 1500  # a chunk is about 1200 characters; longer text is cut, the citation stays
-HIT_FIELDS = ("article_id", "title", "section", "url", "text", "score")
+HIT_FIELDS = ("article_id", "title", "section", "url", "locale", "text", "score")
 
 
 class SearchArgs(ToolArgs):

@@ -166,6 +166,26 @@ def test_help_centre_question_is_answered_with_valid_citations(sample_desk: Samp
     assert "".join(tokens).strip() == result.reply.strip()  # the reply was streamed token by token
 
 
+def test_a_rule_question_that_sounds_like_an_action_is_answered_then_offered(fresh_shop: SampleDesk) -> None:
+    # "can I cancel just one item" reads as a cancellation to the intent model; the customer wants the rule.
+    answered, signed_in = talk(
+        fresh_shop.service, ["can I cancel just one item from my order?", DEMO_USER_EMAIL]
+    )
+    assert answered.citations and not answered.failed
+    assert "cancel-order" in {c["article_id"] for c in answered.citations}
+    assert "email" in answered.reply.lower()  # ...and how to get it done, in the same reply
+    assert not calls(answered, "find_user_id_by_email") and not calls(answered, "get_user_details")
+    # The email that follows continues the cancellation: verified, then the customer's orders are looked up.
+    assert [c["ok"] for c in calls(signed_in, "find_user_id_by_email")] == [True]
+    assert calls(signed_in, "get_user_details")
+
+
+def test_an_action_with_an_order_id_asks_who_you_are_without_a_lecture(fresh_shop: SampleDesk) -> None:
+    (asked,) = talk(fresh_shop.service, [f"cancel {DEMO_PENDING_ORDER_ID}, I ordered it by mistake"])
+    assert not calls(asked, "search_help_center") and asked.citations == []
+    assert "email" in asked.reply.lower()
+
+
 def test_unanswerable_question_says_so_and_offers_a_person(sample_desk: SampleDesk) -> None:
     (result,) = talk(sample_desk.service, ["what's the name of your CEO's cat?"])
     assert result.citations == []

@@ -59,11 +59,20 @@ def test_search_help_center_returns_cited_hits_from_a_real_index(settings: Setti
 
 
 def test_hit_to_dict_keeps_the_citation_fields_only() -> None:
-    hit = {"article_id": "a1", "title": "T", "url": "u", "text": "x" * 5000, "score": 0.123456, "secret": 1}
+    hit = {
+        "article_id": "a1",
+        "title": "T",
+        "url": "u",
+        "locale": "fr",
+        "text": "x" * 5000,
+        "score": 0.123456,
+        "secret": 1,
+    }
     assert hit_to_dict(hit) == {
         "article_id": "a1",
         "title": "T",
         "url": "u",
+        "locale": "fr",
         "text": "x" * 1500,
         "score": 0.1235,
     }
