@@ -18,7 +18,7 @@ import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
 from importlib import resources
-from typing import Any, NotRequired
+from typing import Annotated, Any, NotRequired
 
 from langchain.agents import AgentState, create_agent
 from langchain.agents.middleware import (
@@ -36,7 +36,7 @@ from langchain.agents.middleware import (
 from langchain.tools import ToolRuntime
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolCall
-from langchain_core.tools import StructuredTool
+from langchain_core.tools import InjectedToolArg, StructuredTool
 from langgraph.runtime import Runtime
 from langgraph.types import Checkpointer
 from pydantic import ConfigDict
@@ -82,9 +82,12 @@ def build_tools(shop: ShopStore, help_center: HelpCenterSearch | None) -> list[S
 
         # The tool node validates the injected `runtime` with the arguments; the strict model (unknown
         # arguments are errors) still checks what the model sent, in execute_tool and RejectInvalidToolCalls.
-        lenient = type(
-            spec.args_model.__name__, (spec.args_model,), {"model_config": ConfigDict(extra="ignore")}
-        )
+        namespace: dict[str, Any] = {"model_config": ConfigDict(extra="ignore")}
+        if not spec.args_model.model_fields:
+            # LangChain calls a tool whose schema has no fields with no arguments at all, which would drop
+            # the injected runtime; declared here it is still injected and hidden from the model.
+            namespace["__annotations__"] = {"runtime": Annotated[Any, InjectedToolArg]}
+        lenient = type(spec.args_model.__name__, (spec.args_model,), namespace)
         return StructuredTool.from_function(
             func=run,
             name=name,

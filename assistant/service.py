@@ -160,11 +160,18 @@ class SupportService:
         return get_embedder(self.settings)
 
     @cached_property
+    def conversation_encoder(self) -> Any:
+        """The embedder with a cache: planner and guard embed the same sentences turn after turn."""
+        from knowledge.embeddings import CachedEncoder
+
+        return CachedEncoder(self.embedder.encode)
+
+    @cached_property
     def planner(self) -> Any:
         from assistant.planner.planner import OfflinePlanner
 
         return OfflinePlanner(
-            self.embedder.encode,
+            self.conversation_encoder,
             shop_name=self.settings.shop_name,
             min_answer_score=self.settings.min_answer_score,
         )
@@ -177,7 +184,7 @@ class SupportService:
     def guard(self) -> Any:
         from assistant.guard.guard import SentimentGuard
 
-        return SentimentGuard(self.settings, similarity=self.embedder.encode)
+        return SentimentGuard(self.settings, similarity=self.conversation_encoder)
 
     @cached_property
     def checkpointer(self) -> Any:

@@ -8,6 +8,8 @@ from __future__ import annotations
 
 import os
 import threading
+from collections import OrderedDict
+from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 
@@ -169,6 +171,50 @@ class OpenAIEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return [float(x) for x in self.encode([text])[0]]
+
+
+class CachedEncoder:
+    """`encode` with a bounded LRU of text -> vector, for the conversation side (planner, guard).
+
+    Every knowledge turn embeds the sentences of the retrieved passages to pick the ones that answer; the
+    same help-centre sentences come back turn after turn, so most of that work is a dictionary look-up.
+    Only the texts not seen yet are embedded, in one batch. Ingest does not use it (each chunk once).
+    """
+
+    def __init__(self, encode: Callable[[list[str]], np.ndarray], max_items: int = 20_000) -> None:
+        self._encode = encode
+        self.max_items = max_items
+        self._vectors: OrderedDict[str, np.ndarray] = OrderedDict()
+        self._lock = threading.Lock()
+        self.hits = 0
+        self.misses = 0
+
+    def __call__(self, texts: list[str]) -> np.ndarray:
+        return self.encode(texts)
+
+    def encode(self, texts: list[str]) -> np.ndarray:
+        if not texts:
+            return self._encode([])
+        found: dict[str, np.ndarray] = {}
+        with self._lock:
+            for text in texts:
+                vector = self._vectors.get(text)
+                if vector is not None:
+                    self._vectors.move_to_end(text)
+                    found[text] = vector
+        missing = list(dict.fromkeys(t for t in texts if t not in found))
+        if missing:
+            fresh = self._encode(missing)
+            with self._lock:
+                for text, vector in zip(missing, fresh, strict=True):
+                    found[text] = vector
+                    self._vectors[text] = vector
+                while len(self._vectors) > self.max_items:
+                    self._vectors.popitem(last=False)
+        with self._lock:
+            self.hits += len(texts) - len(missing)
+            self.misses += len(missing)
+        return np.stack([found[t] for t in texts])
 
 
 def resolve_local_model_path(model_name: str) -> Path:

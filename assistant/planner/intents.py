@@ -7,6 +7,7 @@ nearest-neighbour vote gets wrong (an order id plus "cancel" is a cancellation, 
 from __future__ import annotations
 
 import re
+import threading
 from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
@@ -30,14 +31,16 @@ ACTION_INTENTS = {
 }
 # Below this cosine similarity the message is treated as a help-centre question.
 MIN_INTENT_SIMILARITY = 0.45
+CACHE_SIZE = 4096
 
 _GENERAL_QUESTION_RE = re.compile(
-    r"^\s*(how|what|when|which|do you|does|is there|are there|can i|can you tell|comment|quel|quelle|"
+    r"^\s*(how|what|when|which|do you|does|is|are|can i|can you tell|comment|quel|quelle|"
     r"quels|est-ce|hoe|wat|wanneer|kan ik|zijn er|is er)\b",
     re.I,
 )
 _FIRST_PERSON_ACTION_RE = re.compile(
-    r"\b(i want|i'd like|i would like|i need|please|my order|my package|my parcel|je veux|je voudrais|"
+    r"\b(i want|i'd like|i would like|i need|please|my order|my package|my parcel|do i have|have i got|"
+    r"i have with you|my account|my payment|my gift card|my orders|je veux|je voudrais|"
     r"ma commande|ik wil|mijn bestelling|mijn pakket)\b",
     re.I,
 )
@@ -74,6 +77,8 @@ class IntentResult:
 class IntentClassifier:
     def __init__(self, encoder: Encoder) -> None:
         self._encode = encoder
+        self._cache: dict[tuple[str, bool], IntentResult] = {}
+        self._cache_lock = threading.Lock()
 
     @cached_property
     def _exemplars(self) -> tuple[list[str], np.ndarray]:
@@ -88,6 +93,18 @@ class IntentClassifier:
 
     def classify(self, text: str, allow_human: bool = True) -> IntentResult:
         """allow_human=False when a person already has the conversation (copilot drafts for an agent)."""
+        # The planner re-reads the whole conversation every step: remember recent answers.
+        key = (text, allow_human)
+        cached = self._cache.get(key)
+        if cached is None:
+            cached = self._classify(text, allow_human)
+            with self._cache_lock:  # API workers run turns in threads
+                if len(self._cache) >= CACHE_SIZE:
+                    self._cache.pop(next(iter(self._cache)))
+                self._cache[key] = cached
+        return cached
+
+    def _classify(self, text: str, allow_human: bool) -> IntentResult:
         stripped = text.strip()
         if not stripped:
             return IntentResult("question", 0.0, "default")

@@ -49,6 +49,14 @@ REJECTION_PREFIX = "User rejected the tool call"
 # Orders we look up one by one when the customer did not say which order they mean.
 MAX_ORDERS_TO_SCAN = 6
 SLOT_ONLY_MAX_WORDS = 12
+# A question about what the shop sells ("what colours does the Trail Backpack come in?"): the catalogue
+# answers it (get_product_details), not the help centre.
+_PRODUCT_CUE_RE = re.compile(
+    r"\b(colou?rs?|sizes|available|availability|in stock|sold out|comes? in|options|versions|"
+    r"price|cost|how much (is|are|does|do)|do you (have|sell)|couleurs?|tailles|disponibles?|"
+    r"en stock|prix|kleuren|maten|beschikbaar|op voorraad|prijs)\b",
+    re.I,
+)
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9\"'(])")
 _MARKDOWN_RE = re.compile(r"(^|\n)#+\s*|\*\*|__|`")
 
@@ -227,7 +235,13 @@ class OfflinePlanner:
                 products[outcome.result["product_id"]] = outcome.result
 
         copilot = any(isinstance(m, SystemMessage) and COPILOT_MARKER in str(m.content) for m in messages)
-        intent, task_start = self._current_intent(human_texts, history, allow_human=not copilot)
+        # Customer messages after which a change was made: a task that made its change is finished.
+        done_after = {
+            max((n for n, h in enumerate(human_indexes) if h < i), default=-1)
+            for i, o in outcomes
+            if o.name in WRITE_TOOLS and o.ok
+        }
+        intent, task_start = self._current_intent(human_texts, done_after, allow_human=not copilot)
         task_texts = human_texts[task_start:] if human_texts else []
         slots = Slots()
         for text in human_texts:
@@ -264,13 +278,28 @@ class OfflinePlanner:
         return "en"
 
     def _current_intent(
-        self, human_texts: list[str], history: list[ToolOutcome], allow_human: bool = True
+        self, human_texts: list[str], done_after: set[int], allow_human: bool = True
     ) -> tuple[str, int]:
-        """The intent of the latest message, or of the task it continues when it only supplies details."""
+        """The intent of the latest message, or of the task it continues when it only supplies details.
+
+        A message with the same action intent as the unfinished task before it continues that task
+        ("I need to cancel an order" ... "I ordered it by mistake"), so the order id and reason given
+        in between are not asked for again.
+        """
         if not human_texts:
             return "greeting", 0
         index = len(human_texts) - 1
         result = self.intents.classify(human_texts[index], allow_human=allow_human)
+        if result.intent in ACTION_INTENTS and index > 0:
+            task_intent, task_start = self._current_intent(human_texts[:index], done_after, allow_human)
+            unfinished = task_intent in ACTION_INTENTS and not any(d >= task_start for d in done_after)
+            # A bare detail ("Keizersgracht 12, Amsterdam, ...") can look like another request to the
+            # intent model; it answers the question the unfinished task asked.
+            details_only = result.source == "neighbour" and self._is_follow_up(
+                human_texts[index], result.confidence, result.source
+            )
+            if unfinished and (task_intent == result.intent or details_only):
+                return task_intent, task_start
         if result.intent in ACTION_INTENTS or result.intent in {"human"}:
             return result.intent, index
         if not self._is_follow_up(human_texts[index], result.confidence, result.source):
@@ -278,7 +307,8 @@ class OfflinePlanner:
         for earlier in range(index - 1, -1, -1):
             previous = self.intents.classify(human_texts[earlier], allow_human=allow_human)
             if previous.intent in ACTION_INTENTS:
-                return previous.intent, earlier
+                # That message may itself continue an older task: keep the task's real start.
+                return self._current_intent(human_texts[: earlier + 1], done_after, allow_human)
             if not self._is_follow_up(human_texts[earlier], previous.confidence, previous.source):
                 break
         return result.intent, index
@@ -335,6 +365,10 @@ class OfflinePlanner:
                     state, "tool_error", failed=True, error=str(last.result).removeprefix("Error: ")
                 )
             return self._report_write(state, last)
+        if last.name in {"list_all_product_types", "get_product_details"} and state.intent == "question":
+            return self._product_flow(state) or Step(
+                tool="search_help_center", args={"query": state.latest_text.strip()[:500]}
+            )
         if last.name == "search_help_center":
             if state.intent in ACTION_INTENTS and state.user_id is None:
                 return self._answer_then_offer(state, last)
@@ -362,7 +396,69 @@ class OfflinePlanner:
             return self._authenticate(state)
         if not state.latest_text.strip():
             return self._say(state, "clarify", failed=True)
+        if _PRODUCT_CUE_RE.search(state.latest_text):
+            product_step = self._product_flow(state)
+            if product_step is not None:
+                return product_step
         return Step(tool="search_help_center", args={"query": state.latest_text.strip()[:500]})
+
+    # --- the catalogue ---------------------------------------------------------------------------
+    def _product_flow(self, state: DialogueState) -> Step | None:
+        """Catalogue look-up for a product question; None when no product of the shop is named."""
+        catalogue = next(
+            (o.result for o in reversed(state.history) if o.name == "list_all_product_types" and o.ok),
+            None,
+        )
+        if not isinstance(catalogue, dict):
+            if state.called_this_turn("list_all_product_types") is not None:
+                return None
+            return Step(tool="list_all_product_types")
+        said = {w.rstrip("s") for w in _words(state.latest_text)}
+        named = [
+            name for name in catalogue if (parts := {w.rstrip("s") for w in _words(name)}) and parts <= said
+        ]
+        if not named:
+            return None
+        product_id = str(catalogue[max(named, key=len)])
+        product = state.products.get(product_id)
+        if product is None:
+            if state.called_this_turn("get_product_details", product_id=product_id) is not None:
+                return None
+            return Step(tool="get_product_details", args={"product_id": product_id})
+        return self._product_answer(state, product)
+
+    def _product_answer(self, state: DialogueState, product: dict[str, Any]) -> Step:
+        name = str(product.get("name", ""))
+        variants = list(product.get("variants", {}).values())
+        in_stock = [v for v in variants if v.get("available")]
+        if not in_stock:
+            return self._say(state, "product_all_sold_out", name=name)
+        values: dict[str, list[str]] = {}
+        for variant in in_stock:
+            for key, value in variant.get("options", {}).items():
+                if str(value) not in values.setdefault(key, []):
+                    values[key].append(str(value))
+        options = "; ".join(f"{key}: {', '.join(vals)}" for key, vals in values.items())
+        wanted = requested_options(state.latest_text, variants, {})
+        if wanted:
+            wanted_text = ", ".join(wanted.values())
+            matching = [v for v in in_stock if all(v["options"].get(k) == val for k, val in wanted.items())]
+            if not matching:
+                return self._say(state, "product_sold_out", name=name, wanted=wanted_text, options=options)
+            listed = "; ".join(
+                f"{', '.join(str(x) for x in v['options'].values())} (${float(v['price']):.2f})"
+                for v in matching[:4]
+            )
+            return self._say(state, "product_available", name=name, wanted=wanted_text, variants=listed)
+        prices = [float(v["price"]) for v in in_stock]
+        return self._say(
+            state,
+            "product_options",
+            name=name,
+            options=options,
+            low=f"{min(prices):.2f}",
+            high=f"{max(prices):.2f}",
+        )
 
     @staticmethod
     def _answer_first(state: DialogueState) -> bool:
@@ -375,7 +471,8 @@ class OfflinePlanner:
         if len(state.task_texts) != 1 or state.called_this_turn("search_help_center") is not None:
             return False
         latest = extract_slots(state.latest_text)
-        return not (latest.order_ids or latest.email or latest.first_name or latest.zip_code)
+        # A capitalised pair alone is no identity: "Is the Trail Backpack available?" names a product.
+        return not (latest.order_ids or latest.email or latest.zip_code)
 
     def _answer_then_offer(self, state: DialogueState, outcome: ToolOutcome) -> Step:
         """The help centre's answer, then how to get it done on their own order; no match: verify first."""
@@ -841,6 +938,10 @@ class OfflinePlanner:
                 )
             lines.append(f"{sentence} [{ref}]")
         return Step(text=" ".join(lines), citations=citations)
+
+
+def _words(text: str) -> list[str]:
+    return re.findall(r"[a-z0-9à-ÿ]+", text.lower())
 
 
 def _sentences(text: str) -> list[str]:

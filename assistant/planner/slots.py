@@ -215,8 +215,12 @@ def extract_payment_kind(text: str) -> str | None:
     return None
 
 
-ADDRESS_LINE_RE = re.compile(r"\b\d{1,6}\s+[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 .'-]{1,60}$")
-STATE_ZIP_RE = re.compile(r"\b([A-Z]{2})\s+(\d{5})\b")
+# "12 Oak Street" (US) or "Keizersgracht 12" / "Rue de Rivoli 5b" (house number after the street).
+ADDRESS_LINE_RE = re.compile(
+    r"\b\d{1,6}\s+[A-Za-zÀ-ÿ][A-Za-zÀ-ÿ0-9 .'-]{1,60}$|^[A-ZÀ-Ý][A-Za-zÀ-ÿ .'-]{3,60}\s\d{1,5}[a-zA-Z]?$"
+)
+# "CO 80202" (state + US zip), or a Dutch postcode "1015 CJ" with or without a province code.
+STATE_ZIP_RE = re.compile(r"\b([A-Z]{2})\s+(\d{5}(?:-\d{4})?)\b|\b(?:([A-Z]{2})\s+)?(\d{4}\s?[A-Z]{2})\b")
 
 
 def extract_address(text: str) -> dict[str, str] | None:
@@ -233,6 +237,8 @@ def extract_address(text: str) -> dict[str, str] | None:
         return None
     state_zip = STATE_ZIP_RE.search(parts[state_idx])
     assert state_zip is not None
+    state = state_zip.group(1) or state_zip.group(3) or ""
+    zip_code = state_zip.group(2) or state_zip.group(4)
     between = parts[street_idx + 1 : state_idx]
     city = between[-1]
     address2 = ", ".join(between[:-1])
@@ -247,9 +253,9 @@ def extract_address(text: str) -> dict[str, str] | None:
         "address1": street.group(0).strip(),
         "address2": address2,
         "city": city,
-        "state": state_zip.group(1),
+        "state": state,
         "country": country,
-        "zip": state_zip.group(2),
+        "zip": zip_code,
     }
 
 
@@ -258,15 +264,20 @@ def extract_slots(text: str) -> Slots:
     email = EMAIL_RE.search(text)
     slots.email = email.group(0).lower() if email else None
     address = extract_address(text)
+    rest = text
     if address:
         slots.address = address
-    else:
-        # A zip inside an address is the new address's, not the customer's identity.
-        zips = [z for z in ZIP_RE.findall(ORDER_ID_RE.sub(" ", text))]
-        slots.zip_code = zips[-1] if zips else None
-        name = extract_name(EMAIL_RE.sub(" ", text))
-        if name:
-            slots.first_name, slots.last_name = name
+        # A zip inside an address is the new address's, not the customer's identity: look for the
+        # customer's own name and zip only outside it ("I'm Liam Dubois, zip 83977. Move me to ...").
+        start = text.find(address["address1"])
+        end = text.rfind(address["zip"])
+        inside = 0 <= start <= end
+        rest = text[:start] + " " + text[end + len(address["zip"]) :] if inside else ""
+    zips = [z for z in ZIP_RE.findall(ORDER_ID_RE.sub(" ", rest))]
+    slots.zip_code = zips[-1] if zips else None
+    name = extract_name(EMAIL_RE.sub(" ", rest))
+    if name:
+        slots.first_name, slots.last_name = name
     slots.cancel_reason = extract_cancel_reason(text)
     slots.payment_kind = extract_payment_kind(text)
     card = CARD_LAST_FOUR_RE.search(text)

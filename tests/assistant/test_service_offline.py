@@ -186,6 +186,34 @@ def test_an_action_with_an_order_id_asks_who_you_are_without_a_lecture(fresh_sho
     assert "email" in asked.reply.lower()
 
 
+def test_details_given_between_restatements_of_a_request_are_kept(fresh_shop: SampleDesk) -> None:
+    # The reason comes last and sounds like a new cancellation; the order id given before it must stay.
+    *_, listed = talk(
+        fresh_shop.service,
+        ["I need to cancel an order", DEMO_USER_EMAIL, DEMO_PENDING_ORDER_ID, "I ordered it by mistake"],
+    )
+    assert listed.awaiting_confirmation is not None
+    action = listed.awaiting_confirmation["actions"][0]
+    assert action["name"] == "cancel_pending_order"
+    assert action["args"] == {"order_id": DEMO_PENDING_ORDER_ID, "reason": "ordered by mistake"}
+
+
+def test_product_question_is_answered_from_the_catalogue(sample_desk: SampleDesk) -> None:
+    (options,) = talk(sample_desk.service, ["What colours does the Trail Backpack come in?"])
+    [details] = calls(options, "get_product_details")
+    with sample_desk.service.shop.transaction() as shop:
+        product = shop.get_product(details["arguments"]["product_id"])
+    assert product.name == "Trail Backpack"
+    in_stock = {v.options["color"] for v in product.variants.values() if v.available}
+    assert in_stock and all(colour in options.reply for colour in in_stock)
+    sold_out_only = {v.options["color"] for v in product.variants.values()} - in_stock
+    assert not any(f" {colour}," in options.reply for colour in sold_out_only)
+
+    (asked,) = talk(sample_desk.service, ["Is the Trail Backpack available in rust?"])
+    rust_in_stock = any(v.available and v.options["color"] == "rust" for v in product.variants.values())
+    assert ("Yes" in asked.reply) is rust_in_stock and "rust" in asked.reply
+
+
 def test_unanswerable_question_says_so_and_offers_a_person(sample_desk: SampleDesk) -> None:
     (result,) = talk(sample_desk.service, ["what's the name of your CEO's cat?"])
     assert result.citations == []

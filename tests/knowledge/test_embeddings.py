@@ -139,3 +139,29 @@ def test_openai_endpoint_failure_is_a_clear_error(embedding_stub: EmbeddingStub)
     embedder.client = embedder.client.with_options(max_retries=0)
     with pytest.raises(EmbeddingError, match="embedding endpoint failed for model 'stub-embed'"):
         embedder.encode(["x"])
+
+
+def test_cached_encoder_embeds_each_text_once_and_keeps_order() -> None:
+    import numpy as np
+
+    from knowledge.embeddings import CachedEncoder
+
+    batches: list[list[str]] = []
+
+    def encode(texts: list[str]) -> np.ndarray:
+        batches.append(list(texts))
+        return np.array([[float(len(t)), 1.0] for t in texts], dtype=np.float32).reshape(-1, 2)
+
+    cached = CachedEncoder(encode, max_items=3)
+    first = cached(["aa", "b", "aa"])
+    assert first[:, 0].tolist() == [2.0, 1.0, 2.0]
+    assert batches == [["aa", "b"]]  # a repeated text in one call is embedded once
+    again = cached(["b", "cccc"])
+    assert again[:, 0].tolist() == [1.0, 4.0] and batches[-1] == ["cccc"]
+    assert (cached.hits, cached.misses) == (2, 3)
+    again[0, 0] = 99.0  # callers get copies: the cache cannot be corrupted
+    assert cached(["b"])[0, 0] == 1.0
+    cached(["d"])  # over max_items: the least recently used text ("aa") is dropped
+    cached(["aa"])
+    assert batches[-1] == ["aa"]
+    assert cached([]).shape == (0, 2)

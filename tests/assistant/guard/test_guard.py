@@ -38,9 +38,19 @@ def test_decision_shape_and_json_round_trip(guard: SentimentGuard) -> None:
     assert -1.0 <= decision.sentiment <= 1.0 and 0.0 <= decision.severity <= 1.0
     assert decision.language == "en"
     assert "VADER" in decision.reason and "explicit_request" in decision.reason
-    expected_signals = {"sentiment", "trajectory_mean", "explicit_request", "threat_to_leave",
-                        "public_complaint", "profanity", "upper_ratio", "exclamation_run", "repeats",
-                        "max_repeat_similarity", "bot_failures_in_a_row"}
+    expected_signals = {
+        "sentiment",
+        "trajectory_mean",
+        "explicit_request",
+        "threat_to_leave",
+        "public_complaint",
+        "profanity",
+        "upper_ratio",
+        "exclamation_run",
+        "repeats",
+        "max_repeat_similarity",
+        "bot_failures_in_a_row",
+    }
     assert expected_signals <= set(decision.signals)
     restored = GuardDecision.model_validate_json(decision.model_dump_json())
     assert restored == decision

@@ -84,6 +84,30 @@ def test_one_line_us_address() -> None:
     assert extract_slots("new address: 12 Oak Street, Denver, CO 80202").zip_code is None
 
 
+def test_dutch_address_with_the_house_number_after_the_street() -> None:
+    address = extract_address("Keizersgracht 12, Amsterdam, NH 1015 CJ, Netherlands")
+    assert address == {
+        "address1": "Keizersgracht 12",
+        "address2": "",
+        "city": "Amsterdam",
+        "state": "NH",
+        "country": "Netherlands",
+        "zip": "1015 CJ",
+    }
+
+
+def test_identity_and_a_new_address_in_one_message() -> None:
+    slots = extract_slots(
+        "I'm Liam Dubois, zip 83977. Please change my address to 12 River Rd, Boise, ID 83702, USA"
+    )
+    assert (slots.first_name, slots.last_name, slots.zip_code) == ("Liam", "Dubois", "83977")
+    assert slots.address is not None and slots.address["zip"] == "83702"
+
+
+def test_short_words_with_a_number_are_not_a_street() -> None:
+    assert extract_address("Apt 4, Denver, CO 80202") is None
+
+
 def test_incomplete_address_is_not_guessed() -> None:
     assert extract_address("12 Oak Street") is None
     assert extract_address("Denver, CO 80202") is None
