@@ -348,6 +348,11 @@ EXPLICIT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
             |anyone|anybody|agent)\s+(?:who|that|i\ can|to|there|available|on)"""),
         _c(r"\b(?:stop|no\s+more)\s+(?:the\s+)?(?:bot|robot|machine|automated)\b[^.!?]{0,30}\b(?:human|person|someone)"),
         _c(r"\b(?:call|ring|phone)\s+me\s+back\b|\bcallback\s+(?:please|request)|\brequest\s+a\s+call\s?back"),
+        # "I want someone from billing to look at it": a person of a team, or a person to handle it.
+        _c(r"""\b(?:want|wanna|need|would\ like|'d\ like|get|have)\s+(?:someone|somebody|a\ person|a\ human
+            |a\ real\ person)\s+(?:from\s+(?:your\s+|the\s+)?(?:billing|accounts?|finance|support
+            |customer\ service|team)\b|(?:to\s+)?(?:look\ at|look\ into|check|review|handle|deal\ with
+            |sort\ out)\b)"""),
     ),
     "fr": (
         _c(r"""\b(?:parler|discuter|echanger|dialoguer|joindre|contacter|avoir|passez[-\ ]moi|passer

@@ -33,6 +33,7 @@ ACTION_INTENTS = {
 MIN_INTENT_SIMILARITY = 0.45
 CACHE_SIZE = 4096
 
+_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _GENERAL_QUESTION_RE = re.compile(
     r"^\s*(how|what|when|which|do you|does|is|are|can i|can you tell|comment|quel|quelle|"
     r"quels|est-ce|hoe|wat|wanneer|kan ik|zijn er|is er)\b",
@@ -109,7 +110,10 @@ class IntentClassifier:
         if not stripped:
             return IntentResult("question", 0.0, "default")
         labels, vectors = self._exemplars
-        similarities = vectors @ self._encode([stripped])[0]
+        # An email in front of the request ("noah@... - I'd like the tent in orange") drowns the request
+        # in the embedding; the vote is on the words around it.
+        request = _EMAIL_RE.sub(" ", stripped).strip(" -,.:;") or stripped
+        similarities = vectors @ self._encode([request])[0]
         if not allow_human:
             similarities = np.where(np.array(labels) == "human", -1.0, similarities)
         best = int(np.argmax(similarities))
@@ -125,7 +129,8 @@ class IntentClassifier:
                 # "How do returns work?" asks about the rule, not for an action on an order.
                 if intent in ACTION_INTENTS and general_question and "#w" not in stripped.lower():
                     return IntentResult("question", neighbour.confidence, "rule")
-                if intent in {"return_items", "exchange_items"} and neighbour.intent in {
+                # "Return it for another size" may be an exchange; "exchange" itself never means a return.
+                if intent == "return_items" and neighbour.intent in {
                     "modify_order_items",
                     "exchange_items",
                     "return_items",

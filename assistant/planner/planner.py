@@ -22,6 +22,7 @@ import numpy as np
 import yaml
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
+from assistant.confirmations import classify_confirmation
 from assistant.language import SUPPORTED_LANGUAGES, detect_language
 from assistant.planner.intents import ACTION_INTENTS, Encoder, IntentClassifier
 from assistant.planner.slots import (
@@ -55,6 +56,11 @@ _PRODUCT_CUE_RE = re.compile(
     r"\b(colou?rs?|sizes|available|availability|in stock|sold out|comes? in|options|versions|"
     r"price|cost|how much (is|are|does|do)|do you (have|sell)|couleurs?|tailles|disponibles?|"
     r"en stock|prix|kleuren|maten|beschikbaar|op voorraad|prijs)\b",
+    re.I,
+)
+_ASKS_FOR_A_NUMBER_RE = re.compile(
+    r"\b(how long|how much|how many|how soon|when|what time|which day|combien|quand|hoe lang|hoeveel|"
+    r"wanneer|hoe laat)\b",
     re.I,
 )
 _SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9\"'(])")
@@ -96,6 +102,7 @@ class DialogueState:
     turn: list[ToolOutcome]  # tool calls since the latest customer message
     history: list[ToolOutcome]  # all tool calls of the conversation
     last: ToolOutcome | None  # the result the planner is reacting to, if the last message is a tool result
+    previous_reply: str = ""  # what the bot said before the latest customer message
 
     @property
     def task_text(self) -> str:
@@ -255,6 +262,14 @@ class OfflinePlanner:
         slots.payment_kind = task_slots.payment_kind
         slots.address = task_slots.address
         language = detect_language(latest_text, default=self._previous_language(human_texts))
+        previous_reply = next(
+            (
+                str(m.content)
+                for m in reversed(messages[: max(latest_index, 0)])
+                if isinstance(m, AIMessage) and m.content and not m.tool_calls
+            ),
+            "",
+        )
         return DialogueState(
             language=language,
             latest_text=latest_text,
@@ -268,6 +283,7 @@ class OfflinePlanner:
             turn=turn,
             history=history,
             last=last,
+            previous_reply=previous_reply,
         )
 
     @staticmethod
@@ -396,6 +412,20 @@ class OfflinePlanner:
             return self._authenticate(state)
         if not state.latest_text.strip():
             return self._say(state, "clarify", failed=True)
+        if (
+            len(state.latest_text.split()) <= 3
+            and (answer := classify_confirmation(state.latest_text)) != "other"
+        ):
+            # A bare yes/no answers what we said last, never a help-centre search for "yes".
+            offered_person = any(
+                self.replies("dont_know", lang) in state.previous_reply for lang in SUPPORTED_LANGUAGES
+            )
+            if offered_person and answer == "yes":
+                summary = "The assistant could not answer and the customer accepted a person. "
+                return Step(
+                    tool="transfer_to_human_agents", args={"summary": summary + state.task_text[:300]}
+                )
+            return self._say(state, "nothing_to_confirm" if answer == "yes" else "anything_else")
         if _PRODUCT_CUE_RE.search(state.latest_text):
             product_step = self._product_flow(state)
             if product_step is not None:
@@ -601,8 +631,10 @@ class OfflinePlanner:
             "modify_order_address": {"pending"},
             "modify_order_payment": {"pending"},
             "return_items": {"delivered"},
-            "exchange_items": {"delivered"},
+            "exchange_items": {"pending", "delivered"},
         }[intent]
+        if intent == "modify_order_items":
+            eligible = {"pending", "delivered"}
         if intent == "order_status" and state.slots.latest_order_id is None and state.user is not None:
             pending_lookup, _ = self._select_order(state, None)
             if pending_lookup is not None and pending_lookup.tool:
@@ -617,6 +649,11 @@ class OfflinePlanner:
         if step is not None:
             return step
         assert order is not None
+        if intent in {"exchange_items", "modify_order_items"} and order["status"] in {"pending", "delivered"}:
+            # Customers say "exchange" or "change" for both: a pending order's items are modified, a
+            # delivered order's items exchanged. The order's status decides, not the word.
+            intent = state.intent = "modify_order_items" if order["status"] == "pending" else "exchange_items"
+            eligible = {order["status"]}
         if intent == "order_status":
             return self._order_status(state, order)
         status = order["status"]
@@ -909,6 +946,9 @@ class OfflinePlanner:
         similarity = vectors[1:] @ vectors[0]
         # Favour the best-ranked article slightly: its context is the most likely answer.
         bonus = np.array([0.05 if hit_index == 0 else 0.0 for hit_index, _ in candidates])
+        if _ASKS_FOR_A_NUMBER_RE.search(query):
+            # "How long / how much / when": the sentence with the number is the answer, not its preamble.
+            bonus += np.array([0.05 if re.search(r"\d", sentence) else 0.0 for _, sentence in candidates])
         order = np.argsort(-(similarity + bonus))
         chosen: list[int] = []
         for index in order[:8]:

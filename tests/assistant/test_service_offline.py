@@ -222,6 +222,56 @@ def test_unanswerable_question_says_so_and_offers_a_person(sample_desk: SampleDe
     assert result.failed
 
 
+def test_exchange_on_a_pending_order_modifies_its_items(fresh_shop: SampleDesk) -> None:
+    # Customers say "exchange" for both; a pending order's items are modified, not exchanged.
+    pending = order(fresh_shop, DEMO_PENDING_ORDER_ID)
+    assert pending.status == "pending"
+    with fresh_shop.service.shop.transaction() as shop:
+        backpack = next(i for i in pending.items if i.name == "Trail Backpack")
+        product = shop.get_product(backpack.product_id)
+    colour = next(
+        v.options["color"]
+        for v in product.variants.values()
+        if v.available
+        and v.options["color"] != backpack.options["color"]
+        and all(v.options[k] == backpack.options[k] for k in backpack.options if k != "color")
+    )
+    (listed,) = talk(
+        fresh_shop.service,
+        [f"I'd like to exchange the Trail Backpack in order {DEMO_PENDING_ORDER_ID} for the {colour} one"],
+        user_id=DEMO_USER_ID,
+    )
+    assert listed.awaiting_confirmation is not None, listed.reply
+    action = listed.awaiting_confirmation["actions"][0]
+    assert action["name"] == "modify_pending_order_items"
+    assert action["args"]["item_ids"] == [backpack.item_id]
+
+
+def test_yes_to_the_offer_of_a_person_hands_over(fresh_shop: SampleDesk) -> None:
+    unknown, yes = talk(fresh_shop.service, ["what's the name of your CEO's cat?", "yes"])
+    assert unknown.failed and "person" in unknown.reply.lower()
+    assert [c["ok"] for c in calls(yes, "transfer_to_human_agents")] == [True]
+    assert yes.status == "waiting_for_human" and yes.handover
+    assert not calls(yes, "search_help_center")
+
+
+def test_a_bare_yes_with_nothing_pending_is_not_searched(sample_desk: SampleDesk) -> None:
+    _, yes = talk(sample_desk.service, ["how long does shipping take?", "yes"])
+    assert not yes.tool_calls and not yes.failed
+    assert "nothing waiting" in yes.reply.lower()
+
+
+def test_an_email_in_front_of_the_request_is_verified_and_the_request_done(fresh_shop: SampleDesk) -> None:
+    (listed,) = talk(
+        fresh_shop.service, [f"{DEMO_USER_EMAIL} - please cancel {DEMO_PENDING_ORDER_ID}, ordered by mistake"]
+    )
+    assert listed.awaiting_confirmation is not None
+    assert listed.awaiting_confirmation["actions"][0]["args"] == {
+        "order_id": DEMO_PENDING_ORDER_ID,
+        "reason": "ordered by mistake",
+    }
+
+
 def test_another_customers_order_is_refused_like_an_unknown_one(fresh_shop: SampleDesk) -> None:
     lucas = user(fresh_shop, DEMO_SECOND_USER_ID)
     lucas_order = order(fresh_shop, DEMO_SECOND_DELIVERED_ORDER_ID)

@@ -98,6 +98,8 @@ def test_trajectory_needs_enough_turns() -> None:
         "Ik wil iemand spreken over mijn retour.",
         "medewerker aub",
         "Kunt u mij terugbellen?",
+        "I was charged twice and I want someone from billing to look at it",
+        "I need someone to look into this, the refund never came",
     ],
 )
 def test_explicit_request_positives(text: str) -> None:
@@ -117,6 +119,7 @@ def test_explicit_request_positives(text: str) -> None:
         "L'agent de livraison a laissé le colis chez le voisin.",
         "De medewerker van PostNL zei dat ik het kan ophalen.",
         "Ik heb gisteren met een medewerker gesproken.",
+        "Someone from your team already looked at it and it is fine now.",
     ],
 )
 def test_explicit_request_tricky_negatives(text: str) -> None:
