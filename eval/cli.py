@@ -35,6 +35,10 @@ def run_command(
     ] = 0,
     simulate_tasks: Annotated[int, typer.Option(min=1, help="τ² tasks to simulate.")] = 5,
     baseline: Annotated[bool, typer.Option(help="Also run the naive LangChain RAG baseline.")] = True,
+    judge: Annotated[
+        bool | None,
+        typer.Option(help="LLM judge of answer correctness and tone (default: on with provider openai)."),
+    ] = None,
     retriever: Annotated[
         str, typer.Option(help="normal | broken (a deliberately broken retriever, to test the gate).")
     ] = "normal",
@@ -44,6 +48,7 @@ def run_command(
     from rich.console import Console
 
     from eval.casefiles import CaseFileError
+    from eval.judge import JudgeUnavailable
     from eval.runner import RunOptions, ShuffledRetriever, run_evaluation, write_results
 
     if provider not in (None, "offline", "openai"):
@@ -61,13 +66,14 @@ def run_command(
         simulate_trials=simulate,
         simulate_tasks=simulate_tasks,
         baseline=baseline,
+        judge=judge,
         wrap_retriever=ShuffledRetriever if retriever == "broken" else None,
         progress=progress,
     )
     console = Console()
     try:
         results = run_evaluation(cases, options)
-    except CaseFileError as exc:
+    except (CaseFileError, JudgeUnavailable) as exc:
         console.print(f"[red]error:[/red] {exc}")
         raise typer.Exit(2) from None
     results_path, report_path = write_results(results, out)

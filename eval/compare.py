@@ -18,6 +18,7 @@ LOWER_IS_BETTER = (
     "repeated_questions_per_conversation",
     "unexpected_rejections",
     "takeover_turn_delta_mean",
+    "judge.errors",
     "_ms",
 )
 # Allowed drop (in the metric's unit) before the gate fails; the first matching suffix wins.
@@ -29,6 +30,7 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
     "handoff_rate": None,  # neither direction is "better": takeover precision/recall judge it
     "rejected_calls": None,
     "baseline.": None,  # the baseline is context, not the product
+    "judge.": None,  # an LLM's grades depend on the model: gate on them with a thresholds file if wanted
     "turns_to_resolution": 0.25,
     "repeated_questions_per_conversation": 0.1,
     "unexpected_rejections": 0.0,

@@ -55,6 +55,7 @@ class RunOptions:
     simulate_trials: int = 0  # τ² simulated conversations (openai provider only), trials per task
     simulate_tasks: int = 5
     baseline: bool = True
+    judge: bool | None = None  # the LLM judge of answers; None: on when a model is configured (openai)
     wrap_retriever: Callable[[Retriever], Retriever] | None = None
     progress: bool = True
 
@@ -145,7 +146,15 @@ def _hits_of(trace: Sequence[dict[str, Any]]) -> list[str]:
     return [str(h.get("article_id")) for h in (searches[-1].get("output") or {}).get("hits", [])]
 
 
-def run_question(service: Any, retriever: Retriever, baseline: Any, case: QuestionCase) -> dict[str, Any]:
+def _passages_of(trace: Sequence[dict[str, Any]]) -> list[str]:
+    searches = [t for t in trace if t.get("name") == "search_help_center" and t.get("ok")]
+    hits = (searches[-1].get("output") or {}).get("hits", []) if searches else []
+    return [str(h.get("text", "")) for h in hits]
+
+
+def run_question(
+    service: Any, retriever: Retriever, baseline: Any, case: QuestionCase, judge: Any = None
+) -> dict[str, Any]:
     retrieved = [h.article_id for h in retriever.search(case.question, k=SEARCH_K)]
     conversation, _ = service.start_conversation(channel="eval")
     result = service.customer_turn(conversation.id, case.question)
@@ -194,6 +203,15 @@ def run_question(service: Any, retriever: Retriever, baseline: Any, case: Questi
                 "fact_recall": m.fact_recall(answer.answer, case.facts),
                 "cites_gold": m.cites_gold(answer.cited, case.gold_article_ids),
             }
+    if judge is not None:
+        record["judge"] = judge.judge(
+            case.question,
+            result.reply or "",
+            case.facts,
+            _passages_of(result.tool_calls),
+            case.answerable,
+            case.locale,
+        )
     record["passed"] = _question_passed(record)
     return record
 
@@ -331,6 +349,8 @@ def aggregate(
     replay: list[dict[str, Any]],
     simulations: list[dict[str, Any]],
 ) -> dict[str, float | None]:
+    from eval.judge import judge_metrics
+
     out: dict[str, float | None] = {}
     answerable = [q for q in questions if q["answerable"]]
     unanswerable = [q for q in questions if not q["answerable"]]
@@ -351,6 +371,7 @@ def aggregate(
             "questions.latency_p50_ms": m.percentile(latencies, 50),
             "questions.latency_p95_ms": m.percentile(latencies, 95),
         }
+        out |= judge_metrics(questions)
         with_baseline = [q for q in questions if "baseline" in q]
         if with_baseline:
             b_ans = [q["baseline"] for q in with_baseline if q["answerable"]]
@@ -453,8 +474,15 @@ def run_evaluation(case_paths: Sequence[Path], options: RunOptions) -> EvalResul
 
                 client = getattr(service.help_center.index, "client", None)
                 baseline = NaiveRagBaseline(settings, service.embedder, client=client)
+            judge = None
+            use_judge = options.judge if options.judge is not None else service.provider == "openai"
+            if use_judge and questions:
+                from eval.judge import AnswerJudge
+
+                judge = AnswerJudge(settings)  # JudgeUnavailable when --judge is asked for offline
+                info["judge"] = settings.llm_model
             for case in _progress(questions, "questions", options.progress):
-                q_records.append(run_question(service, retriever, baseline, case))
+                q_records.append(run_question(service, retriever, baseline, case, judge))
             shops: dict[str, Any] = {"sample": sample_shop_data()}
             if any(c.setup.shop == "tau2" for c in conversations):
                 shops["tau2"] = tau2_shop_data()

@@ -37,8 +37,14 @@ class BinaryMetrics:
         return (self.tp + self.tn) / self.n if self.n else 0.0
 
     def as_dict(self) -> dict[str, float]:
-        return {**asdict(self), "n": self.n, "precision": round(self.precision, 4),
-                "recall": round(self.recall, 4), "f1": round(self.f1, 4), "accuracy": round(self.accuracy, 4)}
+        return {
+            **asdict(self),
+            "n": self.n,
+            "precision": round(self.precision, 4),
+            "recall": round(self.recall, 4),
+            "f1": round(self.f1, 4),
+            "accuracy": round(self.accuracy, 4),
+        }
 
 
 def binary_metrics(pairs: Iterable[tuple[bool, bool]]) -> BinaryMetrics:

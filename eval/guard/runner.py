@@ -31,8 +31,16 @@ DEFAULT_BITEXT = HERE.parents[2] / "shared" / "datasets" / "bitext" / "customer_
 BITEXT_POSITIVE_INTENTS = ("contact_human_agent", "complaint")
 # Intents where a calm customer asks for information or a routine change; nobody is asking for a person.
 BITEXT_CALM_INTENTS = (
-    "track_order", "check_refund_policy", "delivery_period", "delivery_options", "check_payment_methods",
-    "check_invoice", "get_invoice", "change_shipping_address", "track_refund", "place_order",
+    "track_order",
+    "check_refund_policy",
+    "delivery_period",
+    "delivery_options",
+    "check_payment_methods",
+    "check_invoice",
+    "get_invoice",
+    "change_shipping_address",
+    "track_refund",
+    "place_order",
 )
 
 
@@ -89,9 +97,16 @@ def evaluate_messages(guard: SentimentGuard, rows: Sequence[dict[str, Any]]) -> 
         language = str(row.get("language") or decision.language)
         scored.append((str(row.get("category", "-")), language, expected, decision.takeover))
         if expected != decision.takeover:
-            errors.append({"id": row.get("id"), "text": row["text"], "expected": label,
-                           "category": row.get("category"), "reason": decision.reason,
-                           "sentiment": decision.sentiment})
+            errors.append(
+                {
+                    "id": row.get("id"),
+                    "text": row["text"],
+                    "expected": label,
+                    "category": row.get("category"),
+                    "reason": decision.reason,
+                    "sentiment": decision.sentiment,
+                }
+            )
     return MessageReport(
         overall=binary_metrics((e, p) for _, _, e, p in scored),
         by_category=grouped_metrics([(c, e, p) for c, _, e, p in scored]),
@@ -108,9 +123,12 @@ class ConversationReport:
     details: list[dict[str, Any]]
 
     def as_dict(self) -> dict[str, Any]:
-        return {"takeover": self.takeover.as_dict(), "timing": self.timing.as_dict(),
-                "by_category": {k: v.as_dict() for k, v in self.by_category.items()},
-                "details": self.details}
+        return {
+            "takeover": self.takeover.as_dict(),
+            "timing": self.timing.as_dict(),
+            "by_category": {k: v.as_dict() for k, v in self.by_category.items()},
+            "details": self.details,
+        }
 
 
 def first_takeover_turn(guard: SentimentGuard, turns: Sequence[TurnRecord]) -> tuple[int | None, str]:
@@ -134,8 +152,10 @@ def evaluate_conversations(guard: SentimentGuard, rows: Sequence[dict[str, Any]]
     timings: list[tuple[int, int | None]] = []
     details: list[dict[str, Any]] = []
     for row in rows:
-        turns = [TurnRecord(role=t["role"], text=t["text"], bot_failed=bool(t.get("bot_failed", False)))
-                 for t in row["turns"]]
+        turns = [
+            TurnRecord(role=t["role"], text=t["text"], bot_failed=bool(t.get("bot_failed", False)))
+            for t in row["turns"]
+        ]
         expected = bool(row["expected_takeover"])
         fired_at, reason = first_takeover_turn(guard, turns)
         outcomes.append((str(row.get("category", "-")), expected, fired_at is not None))
@@ -145,8 +165,16 @@ def evaluate_conversations(guard: SentimentGuard, rows: Sequence[dict[str, Any]]
                 raise EvalDataError(f"{row.get('id')}: expected_turn {expected_turn} is not a customer turn")
             actual = _customer_ordinal(turns, fired_at) if fired_at is not None else None
             timings.append((_customer_ordinal(turns, expected_turn), actual))
-        details.append({"id": row.get("id"), "category": row.get("category"), "expected_takeover": expected,
-                        "expected_turn": expected_turn, "fired_turn": fired_at, "reason": reason})
+        details.append(
+            {
+                "id": row.get("id"),
+                "category": row.get("category"),
+                "expected_takeover": expected,
+                "expected_turn": expected_turn,
+                "fired_turn": fired_at,
+                "reason": reason,
+            }
+        )
     return ConversationReport(
         takeover=binary_metrics((e, p) for _, e, p in outcomes),
         timing=turn_timing(timings),
@@ -167,12 +195,18 @@ def bitext_rows(path: Path) -> list[dict[str, Any]]:
     with path.open(encoding="utf-8", newline="") as handle:
         data = list(csv.DictReader(handle))
     positives = [r for r in data if r.get("intent") in BITEXT_POSITIVE_INTENTS]
-    calm = sorted((r for r in data if r.get("intent") in BITEXT_CALM_INTENTS),
-                  key=lambda r: _stable_key(r["instruction"]))
+    calm = sorted(
+        (r for r in data if r.get("intent") in BITEXT_CALM_INTENTS),
+        key=lambda r: _stable_key(r["instruction"]),
+    )
     negatives = calm[: len(positives)]
     return [
-        {"id": f"bitext-{i}", "text": r["instruction"], "language": "en",
-         "label": "takeover" if r["intent"] in BITEXT_POSITIVE_INTENTS else "no_takeover",
-         "category": r["intent"]}
+        {
+            "id": f"bitext-{i}",
+            "text": r["instruction"],
+            "language": "en",
+            "label": "takeover" if r["intent"] in BITEXT_POSITIVE_INTENTS else "no_takeover",
+            "category": r["intent"],
+        }
         for i, r in enumerate(positives + negatives)
     ]

@@ -1,0 +1,1 @@
+"""Prompt templates of the evaluation (package data)."""
