@@ -10,6 +10,7 @@ from __future__ import annotations
 import uuid
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
+from functools import cached_property
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
@@ -74,6 +75,20 @@ def summarise(messages: list[Message], takeover: dict[str, Any] | None) -> str:
     return ". ".join(p.rstrip(".") for p in parts) + "."
 
 
+def transcript(messages: list[Message], takeover: dict[str, Any] | None) -> str:
+    """The conversation as plain lines for a model: who said what, and which tools the bot ran."""
+    lines = []
+    for message in messages:
+        if message.text.strip():
+            lines.append(f"{message.role.value}: {message.text.strip()}")
+        for call in message.tool_calls:
+            outcome = "ok" if call.get("ok") else f"failed: {call.get('error')}"
+            lines.append(f"  tool {call.get('name')}({call.get('arguments')}) -> {outcome}")
+    if takeover:
+        lines.append(f"handed over because: {takeover.get('reason') or takeover.get('trigger')}")
+    return "\n".join(lines)
+
+
 def _clip(text: str, limit: int = 160) -> str:
     return text if len(text) <= limit else text[: limit - 1] + "…"
 
@@ -101,10 +116,36 @@ class AgentDesk:
                 + min(MAX_WAIT_BONUS, WAIT_WEIGHT_PER_MINUTE * waited / 60)
                 + VALUE_WEIGHT * min(1.0, spend / HIGH_VALUE_SPEND)
             )
-            summary = summarise(self.store.messages(conversation.id), conversation.takeover)
+            summary = self.summary(conversation)
             entries.append(QueueEntry(conversation, priority, waited, summary, customer, orders))
         entries.sort(key=lambda e: (-e.priority, -e.wait_seconds))
         return entries
+
+    @cached_property
+    def summariser(self) -> Any:
+        """The model's summary when a model is configured; None means the extractive one."""
+        if self.service.provider != "openai":
+            return None
+        from assistant.model_helpers import ModelSummariser
+
+        return ModelSummariser(self.service.settings)
+
+    def summary(self, conversation: Conversation) -> str:
+        """One paragraph for the agent. A model's summary is written once per handover and kept with the
+        takeover record, so refreshing the queue costs no model calls."""
+        messages = self.store.messages(conversation.id)
+        takeover = conversation.takeover or {}
+        if takeover.get("summary"):
+            return str(takeover["summary"])
+        extractive = summarise(messages, conversation.takeover)
+        if self.summariser is None or takeover.get("summary_source") == "extractive":
+            return extractive
+        written = self.summariser(transcript(messages, conversation.takeover))
+        if written is None:  # the model failed: do not try again on every refresh
+            self.store.update_takeover(conversation.id, {"summary_source": "extractive"})
+            return extractive
+        self.store.update_takeover(conversation.id, {"summary": written, "summary_source": "model"})
+        return written
 
     def customer_profile(
         self, conversation: Conversation

@@ -184,7 +184,14 @@ class SupportService:
     def guard(self) -> Any:
         from assistant.guard.guard import SentimentGuard
 
-        return SentimentGuard(self.settings, similarity=self.conversation_encoder)
+        model_sentiment = None
+        if self.provider == "openai" and self.settings.guard_model_sentiment:
+            from assistant.model_helpers import ModelSentiment
+
+            model_sentiment = ModelSentiment(self.settings)
+        return SentimentGuard(
+            self.settings, similarity=self.conversation_encoder, model_sentiment=model_sentiment
+        )
 
     @cached_property
     def checkpointer(self) -> Any:

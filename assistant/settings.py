@@ -73,6 +73,10 @@ class Settings(BaseSettings):
     guard_profanity_threshold: float = 1.0
     # Earlier customer messages compared for repeats (bounds the embedding work per message).
     guard_history_turns: int = 10
+    # The model's sentiment of each message instead of the lexicon's (provider openai only): one more model
+    # call before every reply, so opt-in; the lexicon is used whenever the model fails.
+    guard_model_sentiment: bool = False
+    guard_model_timeout_s: float = 5.0  # also the timeout of the queue's model summaries
     expected_wait_minutes: int = 5
 
     # --- HTTP API ------------------------------------------------------------------------------

@@ -32,8 +32,9 @@ def guard_eval(
     try:
         msg_rows = runner.load_jsonl(messages or runner.DEFAULT_MESSAGES, ("text", "label"))
         result["messages"] = runner.evaluate_messages(guard, msg_rows).as_dict()
-        conv_rows = runner.load_jsonl(conversations or runner.DEFAULT_CONVERSATIONS,
-                                      ("turns", "expected_takeover"))
+        conv_rows = runner.load_jsonl(
+            conversations or runner.DEFAULT_CONVERSATIONS, ("turns", "expected_takeover")
+        )
         result["conversations"] = runner.evaluate_conversations(guard, conv_rows).as_dict()
         if bitext:
             rows = runner.bitext_rows(bitext_file or runner.DEFAULT_BITEXT)
@@ -51,8 +52,10 @@ def guard_eval(
 
 
 def _row(name: str, m: dict[str, Any]) -> str:
-    return (f"  {name:<26} n={m['n']:>4}  tp={m['tp']:>3} fp={m['fp']:>3} tn={m['tn']:>3} fn={m['fn']:>3}  "
-            f"P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} acc={m['accuracy']:.3f}")
+    return (
+        f"  {name:<26} n={m['n']:>4}  tp={m['tp']:>3} fp={m['fp']:>3} tn={m['tn']:>3} fn={m['fn']:>3}  "
+        f"P={m['precision']:.3f} R={m['recall']:.3f} F1={m['f1']:.3f} acc={m['accuracy']:.3f}"
+    )
 
 
 def _print_messages(title: str, report: dict[str, Any], show_errors: bool) -> None:
@@ -66,8 +69,10 @@ def _print_messages(title: str, report: dict[str, Any], show_errors: bool) -> No
         typer.echo(_row(name, m))
     if show_errors:
         for err in report["errors"]:
-            typer.echo(f"   x {err['id']} [{err['category']}] expected {err['expected']}: {err['text']!r} "
-                       f"-> {err['reason']}")
+            typer.echo(
+                f"   x {err['id']} [{err['category']}] expected {err['expected']}: {err['text']!r} "
+                f"-> {err['reason']}"
+            )
 
 
 def _print_conversations(report: dict[str, Any]) -> None:
@@ -76,10 +81,14 @@ def _print_conversations(report: dict[str, Any]) -> None:
     typer.echo(_row("overall", t))
     for name, m in report["by_category"].items():
         typer.echo(_row(name, m))
-    typer.echo(f"  turn of takeover vs expected (customer turns): exact={timing['exact']} "
-               f"early={timing['early']} late={timing['late']} missed={timing['missed']} "
-               f"mean_delta={timing['mean_delta']}")
+    typer.echo(
+        f"  turn of takeover vs expected (customer turns): exact={timing['exact']} "
+        f"early={timing['early']} late={timing['late']} missed={timing['missed']} "
+        f"mean_delta={timing['mean_delta']}"
+    )
     for d in report["details"]:
         if d["fired_turn"] != d["expected_turn"]:
-            typer.echo(f"   ~ {d['id']} [{d['category']}] expected turn {d['expected_turn']}, "
-                       f"fired at {d['fired_turn']} {d['reason']}")
+            typer.echo(
+                f"   ~ {d['id']} [{d['category']}] expected turn {d['expected_turn']}, "
+                f"fired at {d['fired_turn']} {d['reason']}"
+            )

@@ -172,10 +172,37 @@ _NEGATIONS = {
     "nl": frozenset({"niet", "geen", "nooit", "niks", "niets", "zonder"}),
 }
 _BOOSTERS = {
-    "fr": frozenset({"tres", "vraiment", "trop", "tellement", "completement", "totalement", "absolument",
-                     "si", "super", "extremement", "hyper"}),
-    "nl": frozenset({"heel", "erg", "echt", "zo", "zeer", "ontzettend", "super", "totaal", "compleet",
-                     "ronduit", "enorm", "hartstikke"}),
+    "fr": frozenset(
+        {
+            "tres",
+            "vraiment",
+            "trop",
+            "tellement",
+            "completement",
+            "totalement",
+            "absolument",
+            "si",
+            "super",
+            "extremement",
+            "hyper",
+        }
+    ),
+    "nl": frozenset(
+        {
+            "heel",
+            "erg",
+            "echt",
+            "zo",
+            "zeer",
+            "ontzettend",
+            "super",
+            "totaal",
+            "compleet",
+            "ronduit",
+            "enorm",
+            "hartstikke",
+        }
+    ),
 }
 _VADER_NEGATION_SCALAR = -0.74  # VADER's own factors, so scores of all three languages are comparable
 _VADER_BOOST = 0.293
@@ -271,8 +298,9 @@ def sentiment(text: str, language: str) -> SentimentResult:
         score = -max(abs(score), 0.3)
     score -= _FRUSTRATION_STEP * (frustration + sarcasm)
     score = max(-1.0, min(1.0, score))
-    return SentimentResult(round(score, 4), round(base, 4), frustration, sarcasm,
-                           tuple(_readable(p) for p in matched))
+    return SentimentResult(
+        round(score, 4), round(base, 4), frustration, sarcasm, tuple(_readable(p) for p in matched)
+    )
 
 
 def _readable(pattern: str) -> str:
@@ -335,7 +363,9 @@ _EN_REQUEST_CUE = r"""(?:want|wanna|need|needs|would\ like|'d\ like|d\ like|like
     |connect\ me|transfer\ me|put\ me|get\ me|i'd|i\ would|hep|assist|to)"""
 EXPLICIT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
     "en": (
-        _c(rf"\b{_EN_REQUEST_CUE}\b[^.!?]{{0,40}}?\b{_EN_CONTACT_VERB}\b\s*(?:(?:me|us)\s+)?(?:(?:to|with)\s+)?{_EN_PERSON}"),
+        _c(
+            rf"\b{_EN_REQUEST_CUE}\b[^.!?]{{0,40}}?\b{_EN_CONTACT_VERB}\b\s*(?:(?:me|us)\s+)?(?:(?:to|with)\s+)?{_EN_PERSON}"
+        ),
         _c(rf"^\W*{_EN_CONTACT_VERB}\s+(?:(?:to|with)\s+)?{_EN_PERSON}"),
         _c(r"""\b(?:want|wanna|need|demand|get\ me|give\ me|i'd\ like|i\ would\ like|bring\ me)\s+(?:a|an|the
             |some|your|to\ see\ a)?\s*(?:real\ person|real\ human|human\ being|human\ agent
@@ -346,8 +376,12 @@ EXPLICIT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
             \W*(?:please|pls|plz|now|asap|right\ now)?\W*$"""),
         _c(r"""\bis\ there\s+(?:a|an|any|some)?\s*(?:real\ |actual\ |live\ )?(?:human|person|someone|somebody
             |anyone|anybody|agent)\s+(?:who|that|i\ can|to|there|available|on)"""),
-        _c(r"\b(?:stop|no\s+more)\s+(?:the\s+)?(?:bot|robot|machine|automated)\b[^.!?]{0,30}\b(?:human|person|someone)"),
-        _c(r"\b(?:call|ring|phone)\s+me\s+back\b|\bcallback\s+(?:please|request)|\brequest\s+a\s+call\s?back"),
+        _c(
+            r"\b(?:stop|no\s+more)\s+(?:the\s+)?(?:bot|robot|machine|automated)\b[^.!?]{0,30}\b(?:human|person|someone)"
+        ),
+        _c(
+            r"\b(?:call|ring|phone)\s+me\s+back\b|\bcallback\s+(?:please|request)|\brequest\s+a\s+call\s?back"
+        ),
         # "I want someone from billing to look at it": a person of a team, or a person to handle it.
         _c(r"""\b(?:want|wanna|need|would\ like|'d\ like|get|have)\s+(?:someone|somebody|a\ person|a\ human
             |a\ real\ person)\s+(?:from\s+(?:your\s+|the\s+)?(?:billing|accounts?|finance|support
@@ -369,7 +403,9 @@ EXPLICIT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
             |vraie\ personne|conseiller|conseillere|operateur|responsable|interlocuteur)\b"""),
         _c(r"\bune?\s+(?:vraie?|veritable)\s+(?:personne|humain|conseill\w+)\b"),
         _c(r"\b(?:etre\s+rappele|rappelez[-\s]moi|me\s+rappeler|qu'on\s+me\s+rappelle)\b"),
-        _c(r"^\W*(?:un\s+)?(?:humain|conseiller|agent|operateur)\W*(?:svp|s'il\s+vous\s+plait|maintenant)?\W*$"),
+        _c(
+            r"^\W*(?:un\s+)?(?:humain|conseiller|agent|operateur)\W*(?:svp|s'il\s+vous\s+plait|maintenant)?\W*$"
+        ),
     ),
     "nl": (
         _c(r"""\b(?:spreken|praten|chatten|bellen|contact|contact\ opnemen|in\ contact\ komen|doorverbonden
@@ -384,7 +420,9 @@ EXPLICIT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
         _c(r"""\b(?:ik\ wil|ik\ wil\ graag|ik\ eis|ik\ vraag\ om|geef\ me|mag\ ik)\s+(?:een|met\ een)?\s*
             (?:echte?\s+)?(?:mens|medewerker|persoon|leidinggevende|manager)\b"""),
         _c(r"\been\s+echte?\s+(?:mens|persoon|medewerker)\b"),
-        _c(r"\b(?:bel|belt)\s+(?:me|mij|u\s+me|u\s+mij)\s+(?:\w+\s+)?terug\b|\bteruggebeld\b|\bterugbellen\b"),
+        _c(
+            r"\b(?:bel|belt)\s+(?:me|mij|u\s+me|u\s+mij)\s+(?:\w+\s+)?terug\b|\bteruggebeld\b|\bterugbellen\b"
+        ),
         _c(r"^\W*(?:een\s+)?(?:mens|medewerker)\W*(?:aub|alstublieft|graag|nu)?\W*$"),
     ),
 }
@@ -394,12 +432,16 @@ THREAT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
         _c(r"""\bnever\s+(?:\w+\s+){0,3}?(?:order|ordering|buy|buying|shop|shopping|purchase|purchasing|use
             |using|come\ back|coming\ back)\b[^.!?]{0,40}?\b(?:again|anymore|any\ more)\b"""),
         _c(r"\bnever\s+again\b"),
-        _c(r"\b(?:take|taking)\s+my\s+(?:business|money|custom|orders)\s+(?:elsewhere|somewhere\s+else|to\s+\w+)"),
+        _c(
+            r"\b(?:take|taking)\s+my\s+(?:business|money|custom|orders)\s+(?:elsewhere|somewhere\s+else|to\s+\w+)"
+        ),
         _c(r"""\b(?:go|going|switch|switching|move|moving|shop|shopping|order|ordering|buy
             |buying)\s+(?:over\s+)?
             (?:to|at|from)\s+(?:amazon|ebay|walmart|target|aliexpress|zalando|a\ competitor|your\ competitors?
             |the\ competition|someone\ else|another\ (?:shop|store|company|site|retailer))\b"""),
-        _c(r"\b(?:lost|losing|lose)\s+(?:a|another|one|your|me\s+as\s+a)\s+(?:loyal\s+|good\s+)?customers?\b"),
+        _c(
+            r"\b(?:lost|losing|lose)\s+(?:a|another|one|your|me\s+as\s+a)\s+(?:loyal\s+|good\s+)?customers?\b"
+        ),
         _c(r"\byou(?:'ve|\s+have|\s+just)?\s+lost\s+me\b"),
         _c(r"\b(?:last|final)\s+time\s+(?:i|we)\s+(?:\w+\s+)?(?:order|buy|shop|use|purchase)\w*\b"),
         _c(r"\b(?:i'?m|i\s+am)\s+(?:so\s+)?done\s+with\s+(?:you|your|this\s+(?:company|shop|store))\b"),
@@ -418,7 +460,9 @@ THREAT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
     ),
     "nl": (
         _c(r"\bnooit\s+meer\b[^.!?]{0,40}?\b(?:bestel\w*|koop|kopen|bij\s+jullie|klant|terug)\b"),
-        _c(r"\b(?:bestel|koop)\s+(?:hier|bij\s+jullie|nooit)\s+(?:\w+\s+)?nooit\s+meer\b|\bnooit\s+meer\s+bij\s+jullie\b"),
+        _c(
+            r"\b(?:bestel|koop)\s+(?:hier|bij\s+jullie|nooit)\s+(?:\w+\s+)?nooit\s+meer\b|\bnooit\s+meer\s+bij\s+jullie\b"
+        ),
         _c(r"""\b(?:ga|gaan)\s+(?:\w+\s+){0,2}?(?:naar|bij)\s+(?:bol|bol\.com|amazon|coolblue
             |zalando|de\ concurrent
             |de\ concurrentie|een\ concurrent)\b"""),
@@ -438,7 +482,9 @@ PUBLIC_COMPLAINT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
         _c(r"""\b(?:trustpilot|yelp|better\ business\ bureau|bbb|trading\ standards|consumer\ protection
             |ombudsman|ftc|consumer\ rights|watchdog|attorney\ general)\b"""),
         _c(r"\b(?:bad|negative|terrible|scathing|awful)\s+reviews?\b|\b(?:1|one|zero|0)[-\s]star\b"),
-        _c(r"\b(?:lawyer|lawyers|attorney|solicitor|legal\s+action|small\s+claims|take\s+you\s+to\s+court|sue\s+(?:you|your))\b"),
+        _c(
+            r"\b(?:lawyer|lawyers|attorney|solicitor|legal\s+action|small\s+claims|take\s+you\s+to\s+court|sue\s+(?:you|your))\b"
+        ),
         _c(r"\breport(?:ing)?\s+(?:you|your\s+(?:company|shop|store|business)|this\s+company)\b"),
         _c(r"""\b(?:file|filing|make|making|lodge|lodging|submit|submitting|raise|raising|register
             |issue|write|put
@@ -447,7 +493,9 @@ PUBLIC_COMPLAINT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
             (?:complaint|reclamation|reclamaion|claim\s+against|grievance)s?\b"""),
         _c(r"\b(?:formal|official|customer|consumer)\s+(?:complaint|reclamation|reclamaion|claim)s?\b"),
         _c(r"\b(?:complaint|claim|reclamation)s?\s+against\s+(?:your|ur|you|the)\b"),
-        _c(r"\b(?:i\s+want\s+to|i'd\s+like\s+to|i\s+would\s+like\s+to|i\s+need\s+to|how\s+(?:do|can)\s+i)\s+complain\b"),
+        _c(
+            r"\b(?:i\s+want\s+to|i'd\s+like\s+to|i\s+would\s+like\s+to|i\s+need\s+to|how\s+(?:do|can)\s+i)\s+complain\b"
+        ),
     ),
     "fr": (
         _c(r"""\b(?:publier|poster|mettre|partager|raconter|ecrire|laisser|balancer|denoncer)\b[^.!?]{0,40}?
@@ -469,7 +517,9 @@ PUBLIC_COMPLAINT_PATTERNS: dict[str, tuple[re.Pattern[str], ...]] = {
         _c(r"""\b(?:advocaat|rechter|rechtszaak|juridische\ stappen|consumentenbond|geschillencommissie|acm
             |consuwijzer|aangifte|ombudsman)\b"""),
         _c(r"\b(?:slechte|negatieve)\s+(?:review|recensie|beoordeling)\b|\b(?:1|een|nul)\s+ster\b"),
-        _c(r"\bklacht\s+(?:in\s*(?:te\s+)?dienen|indienen|tegen|over\s+jullie)\b|\b(?:formele|officiele)\s+klacht\b"),
+        _c(
+            r"\bklacht\s+(?:in\s*(?:te\s+)?dienen|indienen|tegen|over\s+jullie)\b|\b(?:formele|officiele)\s+klacht\b"
+        ),
         _c(r"\b(?:een\s+)?klacht\s+(?:\w+\s+){0,3}?(?:indienen|in\s+dienen|neerleggen)\b"),
     ),
 }

@@ -8,6 +8,7 @@ state between calls (the history is passed in), so it is safe to share between t
 
 from __future__ import annotations
 
+import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
@@ -23,6 +24,7 @@ from assistant.settings import Settings
 log = logging.getLogger(__name__)
 
 Similarity = Callable[[list[str]], np.ndarray]
+ModelSentimentFn = Callable[[str, str], float | None]
 
 
 class GuardTrigger(StrEnum):
@@ -113,9 +115,16 @@ def default_similarity(settings: Settings) -> Similarity:
 class SentimentGuard:
     """Decides, for each customer message, whether a person should take the conversation over."""
 
-    def __init__(self, settings: Settings, similarity: Similarity | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        similarity: Similarity | None = None,
+        model_sentiment: ModelSentimentFn | None = None,
+    ) -> None:
         self.settings = settings
         self.similarity = similarity if similarity is not None else default_similarity(settings)
+        # (text, language) -> score in [-1, 1] or None; None means: use the lexicon's score.
+        self.model_sentiment = model_sentiment
 
     def evaluate(self, message: str, history: Sequence[TurnRecord]) -> GuardDecision:
         """Score `message` (the newest customer message) given the earlier turns (oldest first)."""
@@ -131,11 +140,19 @@ class SentimentGuard:
         language = detectors.detect_language(text) if text.strip() else detectors.DEFAULT_LANGUAGE
 
         customer_texts = [t.text for t in history if t.role == "customer"]
-        mood = detectors.sentiment(text, language)
-        earlier_moods = [
-            detectors.sentiment(t, detectors.detect_language(t)).compound
-            for t in customer_texts[-max(0, s.guard_trajectory_turns - 1) :]
-        ] if s.guard_trajectory_turns > 1 else []
+        lexicon_mood = detectors.sentiment(text, language)
+        model_score = self.model_sentiment(text, language) if self.model_sentiment and text.strip() else None
+        mood = lexicon_mood
+        if model_score is not None:
+            mood = dataclasses.replace(lexicon_mood, compound=max(-1.0, min(1.0, float(model_score))))
+        earlier_moods = (
+            [
+                detectors.sentiment(t, detectors.detect_language(t)).compound
+                for t in customer_texts[-max(0, s.guard_trajectory_turns - 1) :]
+            ]
+            if s.guard_trajectory_turns > 1
+            else []
+        )
         trajectory = detectors.trajectory([*earlier_moods, mood.compound], s.guard_trajectory_turns)
         explicit = detectors.explicit_request(text, language)
         threat = detectors.threat_to_leave(text, language)
@@ -151,6 +168,7 @@ class SentimentGuard:
         signals: dict[str, float] = {
             "sentiment": mood.compound,
             "sentiment_base": mood.base,
+            **({"sentiment_lexicon": lexicon_mood.compound} if model_score is not None else {}),
             "frustration_markers": float(mood.frustration_markers),
             "sarcasm_markers": float(mood.sarcasm_markers),
             "trajectory_mean": trajectory if trajectory is not None else 0.0,
@@ -180,7 +198,10 @@ class SentimentGuard:
             )
         if mood.compound <= s.guard_negative_threshold:
             detail = f"sentiment {mood.compound:+.2f} <= {s.guard_negative_threshold:+.2f}"
-            detail += f" ({'VADER' if language == 'en' else language + ' lexicon'} {mood.base:+.2f}"
+            if model_score is not None:
+                detail += f" (model; lexicon {lexicon_mood.compound:+.2f}"
+            else:
+                detail += f" ({'VADER' if language == 'en' else language + ' lexicon'} {mood.base:+.2f}"
             if mood.frustration_markers or mood.sarcasm_markers:
                 detail += f"; markers: {', '.join(mood.matched)}"
             fired[GuardTrigger.NEGATIVE_SENTIMENT] = detail + ")"

@@ -213,6 +213,13 @@ class ConversationStore:
             )
         return self.get(conversation_id)
 
+    def update_takeover(self, conversation_id: str, fields: dict[str, Any]) -> None:
+        """Add fields to the takeover record (e.g. the handover summary written for the agents)."""
+        with self._sessions.begin() as session:
+            row = session.get(ConversationRow, conversation_id)
+            if row is not None and row.takeover is not None:
+                row.takeover = {**row.takeover, **fields}
+
     def claim(self, conversation_id: str, agent: str) -> Conversation:
         """Only one agent at a time: the UPDATE matches only if nobody else holds the conversation."""
         with self._sessions.begin() as session:

@@ -151,3 +151,43 @@ def test_copilot_proposes_writes_but_never_runs_them(service: SupportService, de
     with service.shop.transaction() as shop:
         order = shop.get_order("#W1000001")
         assert order is not None and order.status == "pending"
+
+
+class FakeSummariser:
+    def __init__(self, reply: str | None) -> None:
+        self.reply = reply
+        self.transcripts: list[str] = []
+
+    def __call__(self, transcript: str) -> str | None:
+        self.transcripts.append(transcript)
+        return self.reply
+
+
+def _queue_entry(desk: AgentDesk, conversation_id: str):  # type: ignore[no-untyped-def]
+    return next(e for e in desk.queue() if e.conversation.id == conversation_id)
+
+
+def test_model_summary_is_written_once_per_handover(service: SupportService, desk: AgentDesk) -> None:
+    conversation, _ = service.start_conversation()
+    service.customer_turn(conversation.id, "I want to talk to a person about order #W1000002")
+    fake = FakeSummariser("Wants a person about order #W1000002; calm.")
+    desk.__dict__["summariser"] = fake  # what a configured model would be
+    assert _queue_entry(desk, conversation.id).summary == "Wants a person about order #W1000002; calm."
+    assert _queue_entry(desk, conversation.id).summary == fake.reply
+    ours = [t for t in fake.transcripts if "customer: I want to talk to a person about order #W1000002" in t]
+    assert len(ours) == 1  # stored with the takeover: refreshing the queue costs no model call
+    assert service.conversations.get(conversation.id).takeover["summary_source"] == "model"  # type: ignore[index]
+
+
+def test_failed_model_summary_falls_back_to_the_extractive_one(
+    service: SupportService, desk: AgentDesk
+) -> None:
+    conversation, _ = service.start_conversation()
+    service.customer_turn(conversation.id, "can I speak to an agent please")
+    fake = FakeSummariser(None)
+    desk.__dict__["summariser"] = fake
+    first = _queue_entry(desk, conversation.id).summary
+    assert first.startswith("The customer wrote 1 message(s)")
+    assert _queue_entry(desk, conversation.id).summary == first
+    ours = [t for t in fake.transcripts if "customer: can I speak to an agent please" in t]
+    assert len(ours) == 1  # not retried on every refresh
