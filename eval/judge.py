@@ -9,6 +9,7 @@ from __future__ import annotations
 
 import json
 import re
+from dataclasses import dataclass
 from importlib import resources
 from typing import Any
 
@@ -20,6 +21,18 @@ _JSON_RE = re.compile(r"\{.*\}", re.S)
 
 class JudgeUnavailable(RuntimeError):
     """No capable model is configured for the judge."""
+
+
+@dataclass(frozen=True)
+class JudgedAnswer:
+    """What the judge sees of one single-question case."""
+
+    question: str
+    reply: str
+    facts: list[str]
+    passages: list[str]
+    answerable: bool = True
+    language: str = "en"
 
 
 class JudgeVerdict(BaseModel):
@@ -49,45 +62,26 @@ class AnswerJudge:
     def __init__(self, settings: Any) -> None:
         if settings.effective_llm_provider != "openai":
             raise JudgeUnavailable("the LLM judge needs PARLEY_LLM_BASE_URL (provider openai)")
-        from openai import OpenAI
+        from eval.simulator import openai_client
 
-        self.client = OpenAI(
-            base_url=settings.llm_base_url,
-            api_key=settings.llm_api_key or "not-needed",
-            timeout=settings.llm_timeout_s,
-            max_retries=settings.llm_max_retries,
-        )
+        self.client = openai_client(settings)
         self.model = settings.llm_model
         self.template = load_judge_prompt()
 
-    def prompt(
-        self,
-        question: str,
-        reply: str,
-        facts: list[str],
-        passages: list[str],
-        answerable: bool,
-        language: str,
-    ) -> str:
-        listed = "\n".join(f"[{i}] {p[:MAX_PASSAGE_CHARS]}" for i, p in enumerate(passages, 1)) or "(none)"
+    def prompt(self, answer: JudgedAnswer) -> str:
+        listed = "\n".join(f"[{i}] {p[:MAX_PASSAGE_CHARS]}" for i, p in enumerate(answer.passages, 1))
         return self.template.format(
-            question=question,
-            reply=reply or "(no reply)",
-            facts="; ".join(facts) or "(none listed)",
-            passages=listed,
-            answerable="answerable" if answerable else "unanswerable: the help centre does not cover it",
-            language=language,
+            question=answer.question,
+            reply=answer.reply or "(no reply)",
+            facts="; ".join(answer.facts) or "(none listed)",
+            passages=listed or "(none)",
+            answerable="answerable"
+            if answer.answerable
+            else "unanswerable: the help centre does not cover it",
+            language=answer.language,
         )
 
-    def judge(
-        self,
-        question: str,
-        reply: str,
-        facts: list[str],
-        passages: list[str],
-        answerable: bool,
-        language: str,
-    ) -> dict[str, Any]:
+    def judge(self, answer: JudgedAnswer) -> dict[str, Any]:
         """{"correctness", "tone", "reason"} or {"error": ...}; a failed call is an error, not a score."""
         try:
             response = self.client.chat.completions.create(
@@ -95,7 +89,7 @@ class AnswerJudge:
                 messages=[
                     {
                         "role": "user",
-                        "content": self.prompt(question, reply, facts, passages, answerable, language),
+                        "content": self.prompt(answer),
                     }
                 ],
                 temperature=0.0,

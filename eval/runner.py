@@ -204,13 +204,17 @@ def run_question(
                 "cites_gold": m.cites_gold(answer.cited, case.gold_article_ids),
             }
     if judge is not None:
+        from eval.judge import JudgedAnswer
+
         record["judge"] = judge.judge(
-            case.question,
-            result.reply or "",
-            case.facts,
-            _passages_of(result.tool_calls),
-            case.answerable,
-            case.locale,
+            JudgedAnswer(
+                question=case.question,
+                reply=result.reply or "",
+                facts=case.facts,
+                passages=_passages_of(result.tool_calls),
+                answerable=case.answerable,
+                language=case.locale,
+            )
         )
     record["passed"] = _question_passed(record)
     return record

@@ -22,6 +22,18 @@ USER_SYSTEM = (
 )
 
 
+def openai_client(settings: Any) -> Any:
+    """The OpenAI client on the agent's endpoint, for the evaluation's own model calls (simulator, judge)."""
+    from openai import OpenAI
+
+    return OpenAI(
+        base_url=settings.llm_base_url,
+        api_key=settings.llm_api_key or "not-needed",
+        timeout=settings.llm_timeout_s,
+        max_retries=settings.llm_max_retries,
+    )
+
+
 class SimulationUnavailable(RuntimeError):
     """No capable model is configured for the user simulator."""
 
@@ -32,14 +44,7 @@ class UserSimulator:
     def __init__(self, settings: Any, instructions: str) -> None:
         if settings.effective_llm_provider != "openai":
             raise SimulationUnavailable("simulated conversations need PARLEY_LLM_BASE_URL (provider openai)")
-        from openai import OpenAI
-
-        self.client = OpenAI(
-            base_url=settings.llm_base_url,
-            api_key=settings.llm_api_key or "not-needed",
-            timeout=settings.llm_timeout_s,
-            max_retries=settings.llm_max_retries,
-        )
+        self.client = openai_client(settings)
         self.model = settings.llm_model
         self.temperature = max(settings.llm_temperature, 0.7)  # trials must differ for pass^k to mean much
         self.messages: list[Any] = [

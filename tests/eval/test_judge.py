@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from assistant.settings import Settings
-from eval.judge import AnswerJudge, JudgeUnavailable, judge_metrics, parse_verdict
+from eval.judge import AnswerJudge, JudgedAnswer, JudgeUnavailable, judge_metrics, parse_verdict
 from tests.assistant.openai_stub import StubReply, start_stub_server, tool_call
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "eval" / "cases"
@@ -58,10 +58,15 @@ def test_judge_sends_question_facts_and_passages_and_survives_bad_replies(tmp_pa
             data_dir=tmp_path, llm_provider="openai", llm_base_url=base_url, llm_max_retries=0
         )
         judge = AnswerJudge(settings)
-        args = ("how long is shipping?", "4 to 6 business days [1]", ["4 to 6 business days"])
-        good = judge.judge(*args, ["Standard shipping takes 4 to 6 business days."], True, "en")
-        bad = judge.judge(*args, [], True, "en")
-        broken = judge.judge(*args, [], True, "en")  # the script is used up: the stub answers 500
+        answer = JudgedAnswer(
+            question="how long is shipping?",
+            reply="4 to 6 business days [1]",
+            facts=["4 to 6 business days"],
+            passages=["Standard shipping takes 4 to 6 business days."],
+        )
+        good = judge.judge(answer)
+        bad = judge.judge(answer)
+        broken = judge.judge(answer)  # the script is used up: the stub answers 500
     finally:
         stop()
     assert good == {"correctness": 4, "tone": 5, "reason": "ok"}
