@@ -178,3 +178,38 @@ def test_widget_mobile_fullscreen_and_talk_to_a_person(server: str, browser: Any
     expect(page.locator(".parley-notice")).to_contain_text("member of our team", timeout=TIMEOUT_MS)
     shot(page, "06-mobile-handover")
     page.close()
+
+
+def test_widget_survives_a_network_loss_without_losing_or_doubling_the_message(
+    server: str, browser: Any
+) -> None:
+    from playwright.sync_api import expect
+
+    context = browser.new_context(viewport={"width": 1280, "height": 800})
+    page = context.new_page()
+    page.goto(server + "/demo")
+    page.get_by_role("button", name="Open chat: Maple & Moss help").click()
+    send(page, "How long does shipping take?")
+    expect(page.locator("a.parley-source").first).to_be_visible(timeout=TIMEOUT_MS)
+
+    bot_bubbles = page.locator(".parley-msg-bot").count()
+    context.set_offline(True)
+    question = "Do you ship to the Netherlands?"
+    send(page, question)
+    notice = page.locator(".parley-notice")
+    expect(notice).to_contain_text("Connection lost", timeout=TIMEOUT_MS)
+    shot(page, "07-connection-lost")
+    context.set_offline(False)
+    # The widget retries by itself: the answer arrives and the notice goes away.
+    expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
+    expect(notice).to_be_hidden(timeout=TIMEOUT_MS)
+    expect(page.locator(".parley-msg-bot")).to_have_count(bot_bubbles + 1, timeout=TIMEOUT_MS)
+    shot(page, "08-reconnected")
+    expect(page.locator(".parley-msg-customer", has_text=question)).to_have_count(1)
+    # ...and the server has it exactly once too.
+    stored = json.loads(page.evaluate("sessionStorage.getItem('parley:' + location.origin)"))
+    agent = {"Authorization": f"Bearer {AGENT_KEY}"}
+    transcript = httpx.get(f"{server}/v1/agent/conversations/{stored['id']}", headers=agent).json()
+    texts = [m["text"] for m in transcript["messages"] if m["role"] == "customer"]
+    assert texts.count(question) == 1
+    context.close()
