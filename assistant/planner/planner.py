@@ -14,7 +14,7 @@ import json
 import re
 from collections.abc import Sequence
 from dataclasses import dataclass, field
-from functools import cached_property
+from functools import cache, cached_property
 from importlib import resources
 from typing import Any
 
@@ -946,6 +946,14 @@ class OfflinePlanner:
         similarity = vectors[1:] @ vectors[0]
         # Favour the best-ranked article slightly: its context is the most likely answer.
         bonus = np.array([0.05 if hit_index == 0 else 0.0 for hit_index, _ in candidates])
+        # MiniLM is an English model: in French and Dutch its similarities are weak, so the words the
+        # customer used count too (shared content-word stems).
+        asked = _content_stems(query)
+        if asked:
+            overlap = np.array(
+                [len(asked & _content_stems(sentence)) / len(asked) for _, sentence in candidates]
+            )
+            bonus += OVERLAP_WEIGHT * overlap
         if _ASKS_FOR_A_NUMBER_RE.search(query):
             # "How long / how much / when": the sentence with the number is the answer, not its preamble.
             bonus += np.array([0.05 if re.search(r"\d", sentence) else 0.0 for _, sentence in candidates])
@@ -978,6 +986,24 @@ class OfflinePlanner:
                 )
             lines.append(f"{sentence} [{ref}]")
         return Step(text=" ".join(lines), citations=citations)
+
+
+OVERLAP_WEIGHT = 0.3  # tried 0.3 and 0.5 on the sample-shop questions: 0.651 vs 0.634 fact recall
+
+
+@cache
+def _common_words() -> frozenset[str]:
+    from assistant.guard.detectors import stopwords
+
+    return frozenset().union(*(stopwords(lang) for lang in SUPPORTED_LANGUAGES))
+
+
+def _content_stems(text: str) -> set[str]:
+    """Words that carry meaning (4+ letters, not a stopword of en/fr/nl), cut to 5 letters as a crude stem."""
+    from assistant.guard.detectors import fold
+
+    common = _common_words()
+    return {w[:5] for w in re.findall(r"[a-z0-9]+", fold(text.lower())) if len(w) >= 4 and w not in common}
 
 
 def _words(text: str) -> list[str]:
