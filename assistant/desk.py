@@ -133,10 +133,10 @@ class AgentDesk:
     def summary(self, conversation: Conversation) -> str:
         """One paragraph for the agent. A model's summary is written once per handover and kept with the
         takeover record, so refreshing the queue costs no model calls."""
-        messages = self.store.messages(conversation.id)
         takeover = conversation.takeover or {}
         if takeover.get("summary"):
             return str(takeover["summary"])
+        messages = self.store.messages(conversation.id)
         extractive = summarise(messages, conversation.takeover)
         if self.summariser is None or takeover.get("summary_source") == "extractive":
             return extractive

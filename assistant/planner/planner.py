@@ -23,6 +23,7 @@ import yaml
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from assistant.confirmations import classify_confirmation
+from assistant.guard.detectors import fold, stopwords
 from assistant.language import SUPPORTED_LANGUAGES, detect_language
 from assistant.planner.intents import ACTION_INTENTS, Encoder, IntentClassifier
 from assistant.planner.slots import (
@@ -993,15 +994,11 @@ OVERLAP_WEIGHT = 0.3  # tried 0.3 and 0.5 on the sample-shop questions: 0.651 vs
 
 @cache
 def _common_words() -> frozenset[str]:
-    from assistant.guard.detectors import stopwords
-
     return frozenset().union(*(stopwords(lang) for lang in SUPPORTED_LANGUAGES))
 
 
 def _content_stems(text: str) -> set[str]:
     """Words that carry meaning (4+ letters, not a stopword of en/fr/nl), cut to 5 letters as a crude stem."""
-    from assistant.guard.detectors import fold
-
     common = _common_words()
     return {w[:5] for w in re.findall(r"[a-z0-9]+", fold(text.lower())) if len(w) >= 4 and w not in common}
 
