@@ -139,17 +139,19 @@ def _progress(items: Sequence[Any], description: str, enabled: bool) -> Any:
 # --------------------------------------------------------------------------------------------------
 
 
-def _hits_of(trace: Sequence[dict[str, Any]]) -> list[str]:
+def _last_search_hits(trace: Sequence[dict[str, Any]]) -> list[dict[str, Any]]:
+    """The hits of the turn's last successful help-centre search (what the reply could cite)."""
     searches = [t for t in trace if t.get("name") == "search_help_center" and t.get("ok")]
-    if not searches:
-        return []
-    return [str(h.get("article_id")) for h in (searches[-1].get("output") or {}).get("hits", [])]
+    hits: list[dict[str, Any]] = (searches[-1].get("output") or {}).get("hits", []) if searches else []
+    return hits
+
+
+def _hits_of(trace: Sequence[dict[str, Any]]) -> list[str]:
+    return [str(h.get("article_id")) for h in _last_search_hits(trace)]
 
 
 def _passages_of(trace: Sequence[dict[str, Any]]) -> list[str]:
-    searches = [t for t in trace if t.get("name") == "search_help_center" and t.get("ok")]
-    hits = (searches[-1].get("output") or {}).get("hits", []) if searches else []
-    return [str(h.get("text", "")) for h in hits]
+    return [str(h.get("text", "")) for h in _last_search_hits(trace)]
 
 
 def run_question(

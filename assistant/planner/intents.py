@@ -16,6 +16,8 @@ from importlib import resources
 import numpy as np
 import yaml
 
+from assistant.planner.slots import EMAIL_RE
+
 Encoder = Callable[[list[str]], np.ndarray]
 
 ACTION_INTENTS = {
@@ -33,7 +35,6 @@ ACTION_INTENTS = {
 MIN_INTENT_SIMILARITY = 0.45
 CACHE_SIZE = 4096
 
-_EMAIL_RE = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 _GENERAL_QUESTION_RE = re.compile(
     r"^\s*(how|what|when|which|do you|does|is|are|can i|can you tell|comment|quel|quelle|"
     r"quels|est-ce|hoe|wat|wanneer|kan ik|zijn er|is er)\b",
@@ -112,7 +113,7 @@ class IntentClassifier:
         labels, vectors = self._exemplars
         # An email in front of the request ("noah@... - I'd like the tent in orange") drowns the request
         # in the embedding; the vote is on the words around it.
-        request = _EMAIL_RE.sub(" ", stripped).strip(" -,.:;") or stripped
+        request = EMAIL_RE.sub(" ", stripped).strip(" -,.:;") or stripped
         similarities = vectors @ self._encode([request])[0]
         if not allow_human:
             similarities = np.where(np.array(labels) == "human", -1.0, similarities)

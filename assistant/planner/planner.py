@@ -33,6 +33,7 @@ from assistant.planner.slots import (
     match_items,
     mentions_all_items,
     requested_options,
+    words,
 )
 
 AUTH_MARKER = "Authenticated customer user id:"
@@ -444,9 +445,9 @@ class OfflinePlanner:
             if state.called_this_turn("list_all_product_types") is not None:
                 return None
             return Step(tool="list_all_product_types")
-        said = {w.rstrip("s") for w in _words(state.latest_text)}
+        said = {w.rstrip("s") for w in words(state.latest_text)}
         named = [
-            name for name in catalogue if (parts := {w.rstrip("s") for w in _words(name)}) and parts <= said
+            name for name in catalogue if (parts := {w.rstrip("s") for w in words(name)}) and parts <= said
         ]
         if not named:
             return None
@@ -497,7 +498,7 @@ class OfflinePlanner:
 
         "Can I cancel just one item?" or "is return shipping free?" reads like an action on an order to
         the intent model, but the customer wants the rule; asking for an email instead would cost them a
-        turn. Details (an order id, an email, a name) mean they want it done, so we verify them at once.
+        turn. Details (an order id, an email, a zip code) mean they want it done, so we verify them at once.
         """
         if len(state.task_texts) != 1 or state.called_this_turn("search_help_center") is not None:
             return False
@@ -628,14 +629,13 @@ class OfflinePlanner:
         eligible = {
             "order_status": None,
             "cancel_order": {"pending"},
-            "modify_order_items": {"pending"},
+            # Items of a pending order are modified, of a delivered one exchanged: see below.
+            "modify_order_items": {"pending", "delivered"},
             "modify_order_address": {"pending"},
             "modify_order_payment": {"pending"},
             "return_items": {"delivered"},
             "exchange_items": {"pending", "delivered"},
         }[intent]
-        if intent == "modify_order_items":
-            eligible = {"pending", "delivered"}
         if intent == "order_status" and state.slots.latest_order_id is None and state.user is not None:
             pending_lookup, _ = self._select_order(state, None)
             if pending_lookup is not None and pending_lookup.tool:
@@ -1001,10 +1001,6 @@ def _content_stems(text: str) -> set[str]:
     """Words that carry meaning (4+ letters, not a stopword of en/fr/nl), cut to 5 letters as a crude stem."""
     common = _common_words()
     return {w[:5] for w in re.findall(r"[a-z0-9]+", fold(text.lower())) if len(w) >= 4 and w not in common}
-
-
-def _words(text: str) -> list[str]:
-    return re.findall(r"[a-z0-9à-ÿ]+", text.lower())
 
 
 def _sentences(text: str) -> list[str]:
