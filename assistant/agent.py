@@ -17,7 +17,6 @@ from __future__ import annotations
 import json
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import resources
 from typing import Annotated, Any, NotRequired
 
 from langchain.agents import AgentState, create_agent
@@ -42,9 +41,10 @@ from langgraph.types import Checkpointer
 from pydantic import ConfigDict
 from sqlalchemy.exc import OperationalError
 
-from assistant.settings import Settings
+from assistant.prompts import load_prompt
+from assistant.shop.store import ShopStore
 from assistant.tools.base import RETAIL_TOOLS, CustomerScope, HelpCenterSearch, ToolKind, execute_tool
-from knowledge.shop.store import ShopStore
+from knowledge.settings import Settings
 
 MODEL_CALL_LIMIT = 12
 
@@ -62,10 +62,6 @@ class TurnContext:
 
 class ParleyState(AgentState[Any]):
     guard_decision: NotRequired[dict[str, Any] | None]
-
-
-def load_prompt(name: str) -> str:
-    return resources.files("assistant.prompts").joinpath(name).read_text("utf-8")
 
 
 # --- tools -------------------------------------------------------------------------------------

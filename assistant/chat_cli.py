@@ -1,4 +1,4 @@
-"""`parley chat` (talk to the assistant in a terminal, or play a script of customer turns) and `parley demo`.
+"""`parley chat` (talk to the assistant in a terminal, or play a script of customer turns) .
 
 Script files (`parley chat --script FILE.jsonl`) hold one JSON object per line:
 
@@ -27,7 +27,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from assistant.service import SupportService, TurnResult
-    from assistant.settings import Settings
+    from knowledge.settings import Settings
 
 PROVIDERS = ("offline", "openai")
 EXIT_WORDS = {"quit", "exit", "bye", "/quit", "/exit"}
@@ -90,9 +90,9 @@ def parse_script(lines: Iterable[str], max_message_chars: int) -> ChatScript:
 
 
 def verify_customer_token(token: str, settings: Settings) -> str:
-    """The user id inside a signed customer token (assistant.api.tokens checks signature and expiry)."""
-    from assistant.api.tokens import InvalidCustomerToken
-    from assistant.api.tokens import verify_customer_token as verify
+    """The user id inside a signed customer token (assistant.identity.tokens checks signature and expiry)."""
+    from assistant.identity.tokens import InvalidCustomerToken
+    from assistant.identity.tokens import verify_customer_token as verify
 
     try:
         return verify(token, settings.customer_token_secret)
@@ -125,7 +125,7 @@ def turn_record(number: int, text: str, result: TurnResult) -> dict[str, Any]:
 
 
 def chat_settings(provider: str | None) -> Settings:
-    from assistant.settings import Settings
+    from knowledge.settings import Settings
 
     settings = Settings()  # read here, not cached: one command, one read of the environment
     if provider is None:
@@ -279,22 +279,6 @@ def chat(
         play_script(service, script, user_id, as_json, console)
 
 
-def demo(
-    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port of the demo server.")] = 8000,
-    no_serve: Annotated[
-        bool, typer.Option("--no-serve", help="Build the sample shop and help centre, print how to try it.")
-    ] = False,
-    host: Annotated[str, typer.Option("--host", help="Interface to serve on.")] = "127.0.0.1",
-) -> None:
-    """Build the sample shop and help centre (once), print how to try it, then serve the widget."""
-    from assistant.demo import prepare_demo, serve_demo
-
-    prepare_demo()
-    if not no_serve:
-        serve_demo(host, port)
-
-
 def register(app: typer.Typer) -> None:
     """Add this package's commands to `parley`."""
     app.command("chat")(chat)
-    app.command("demo")(demo)

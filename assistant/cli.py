@@ -15,11 +15,11 @@ app = typer.Typer(
 def _register_all() -> None:
     from assistant import chat_cli
     from assistant.api import cli as api_cli
-    from assistant.guard import cli as guard_cli
+    from assistant.shop import cli as shop_cli
     from assistant.tools import cli as tools_cli
     from eval import cli as eval_cli
+    from eval.guard import cli as guard_cli
     from knowledge import cli as knowledge_cli
-    from knowledge.shop import cli as shop_cli
     from ui import cli as ui_cli
 
     for module in (knowledge_cli, shop_cli, tools_cli, chat_cli, guard_cli, eval_cli, api_cli, ui_cli):

@@ -17,8 +17,8 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.agent import load_prompt
-from assistant.settings import Settings
+from assistant.prompts import load_prompt
+from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
 

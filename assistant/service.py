@@ -26,12 +26,12 @@ from assistant.agent import (
     tool_trace,
 )
 from assistant.confirmations import classify_confirmation
-from assistant.language import detect_language
 from assistant.planner.planner import AUTH_MARKER, Replies
-from assistant.settings import Settings
 from assistant.store.conversations import Conversation, ConversationStore
 from assistant.store.models import ConversationStatus, MessageRole
 from assistant.tools.base import CustomerScope
+from knowledge.language import detect_language
+from knowledge.settings import Settings
 
 _CITATION_RE = re.compile(r"\s?\[(\d{1,2})\]")
 TokenCallback = Callable[[str], None]
@@ -143,7 +143,7 @@ class SupportService:
 
     @cached_property
     def shop(self) -> Any:
-        from knowledge.shop.store import ShopStore
+        from assistant.shop.store import ShopStore
 
         store = ShopStore(str(self.settings.database_url))
         store.migrate()

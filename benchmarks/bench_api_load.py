@@ -150,7 +150,7 @@ def in_process_p50(data_dir: Path, turns: int) -> float:
     """Median latency of the same turns called directly on SupportService (warm), in seconds."""
     os.environ.update({k: v for k, v in env_for(data_dir).items() if k.startswith(("PARLEY_", "HF_"))})
     from assistant.service import SupportService
-    from assistant.settings import Settings
+    from knowledge.settings import Settings
 
     service = SupportService(Settings())
     conversation, _ = service.start_conversation()

@@ -23,11 +23,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.settings import Settings  # noqa: E402
 from knowledge.chunking import chunk_article  # noqa: E402
 from knowledge.embeddings import LocalEmbedder, get_embedder  # noqa: E402
 from knowledge.index import HelpCenterIndex  # noqa: E402
 from knowledge.loaders import load_paths  # noqa: E402
+from knowledge.settings import Settings  # noqa: E402
 
 DOCS = (
     Path(__file__).resolve().parents[2] / "shared" / "datasets" / "tau2" / "banking_knowledge" / "documents"

@@ -25,8 +25,8 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from assistant.settings import Settings  # noqa: E402
 from knowledge.index import HelpCenterIndex  # noqa: E402
+from knowledge.settings import Settings  # noqa: E402
 
 BANKING = Path(__file__).resolve().parents[2] / "shared" / "datasets" / "tau2" / "banking_knowledge"
 

@@ -26,8 +26,8 @@ os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
 from assistant.service import SupportService  # noqa: E402
-from assistant.settings import Settings  # noqa: E402
-from knowledge.shop import generator as g  # noqa: E402
+from assistant.shop import generator as g  # noqa: E402
+from knowledge.settings import Settings  # noqa: E402
 
 KNOWLEDGE = [
     "how long does shipping take?",
@@ -59,8 +59,8 @@ def percentile(values: list[float], q: float) -> float:
 
 
 def build(settings: Settings) -> None:
+    from assistant.shop.store import ShopStore
     from knowledge.index import HelpCenterIndex
-    from knowledge.shop.store import ShopStore
 
     root = Path(__file__).resolve().parent.parent / "knowledge" / "sample_data"
     store = ShopStore(str(settings.database_url))

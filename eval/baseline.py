@@ -15,7 +15,7 @@ from typing import TYPE_CHECKING, Any
 from langchain_core.embeddings import Embeddings
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
+    from knowledge.settings import Settings
 
 STUFF_PROMPT = (
     "Answer the customer's question using only the context below. If the context does not contain the "

@@ -88,7 +88,7 @@ class EvalResults:
 
 
 def make_settings(data_dir: Path, provider: str | None) -> Any:
-    from assistant.settings import Settings
+    from knowledge.settings import Settings
 
     overrides: dict[str, Any] = {"data_dir": data_dir}
     if provider is not None:
@@ -97,7 +97,7 @@ def make_settings(data_dir: Path, provider: str | None) -> Any:
 
 
 def sample_shop_data() -> Any:
-    from knowledge.shop.generator import generate_shop
+    from assistant.shop.generator import generate_shop
 
     return generate_shop()  # seed 7: the ids in the case files come from it
 
@@ -110,8 +110,8 @@ def tau2_shop_data() -> Any:
 
 def prepare_environment(settings: Any, progress: bool) -> dict[str, Any]:
     """Sample shop in the database and the help centre in the index (only what is missing or changed)."""
+    from assistant.shop.store import ShopStore
     from knowledge.index import HelpCenterIndex
-    from knowledge.shop.store import ShopStore
 
     started = time.perf_counter()
     store = ShopStore(str(settings.database_url))

@@ -85,9 +85,9 @@ def run_simulations(
 ) -> list[dict[str, Any]]:
     """`trials` simulated conversations for each of the first `tasks_limit` τ² retail tasks."""
     from assistant.service import SupportService
+    from assistant.shop.store import ShopStore
     from assistant.tools.replay import SqliteTemplate, copy_sqlite, load_tasks
     from eval.tau2 import TAU2_DIR, replay_task
-    from knowledge.shop.store import ShopStore
 
     if settings.effective_llm_provider != "openai":
         raise SimulationUnavailable("simulated conversations need PARLEY_LLM_BASE_URL (provider openai)")

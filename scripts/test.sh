@@ -14,6 +14,8 @@ export HF_HUB_OFFLINE=1
 if [ -n "${CI:-}" ]; then export PARLEY_REQUIRE_SERVICES=1; fi
 ruff check .
 mypy assistant knowledge ui eval
+# One-way layers (pyproject.toml [tool.importlinter]): a wrong-way import fails here.
+lint-imports --no-cache
 python -m pytest "$@"
 # Offline evaluation + regression gate against the committed baseline (what it runs: docs/evaluation.md).
 if [ "$#" -eq 0 ]; then

@@ -10,7 +10,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
+from knowledge.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")

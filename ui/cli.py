@@ -1,4 +1,4 @@
-"""`parley console`: the Streamlit agent console, pointed at a running Parley API."""
+"""`parley serve` (API + widget), `parley demo` and `parley console` (the Streamlit agent console)."""
 
 from __future__ import annotations
 
@@ -6,6 +6,7 @@ import os
 import subprocess
 import sys
 from pathlib import Path
+from typing import Annotated
 
 import typer
 
@@ -14,6 +15,8 @@ CONSOLE_APP = Path(__file__).resolve().parent / "console.py"
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands to `parley`."""
+    app.command("serve")(serve)
+    app.command("demo")(demo)
     app.command("console")(console)
 
 
@@ -50,7 +53,7 @@ def console(
     refresh: float = typer.Option(5.0, "--refresh", min=1.0, max=3600.0, help="Queue refresh, seconds"),
 ) -> None:
     """Open the agent console (queue, conversations, suggested replies, insights) in a browser."""
-    from assistant.settings import Settings
+    from knowledge.settings import Settings
 
     settings = Settings()
     url = (api_url or settings.api_url).rstrip("/")
@@ -75,3 +78,39 @@ def console(
         return
     if completed.returncode not in (0, -2, 130):
         raise typer.Exit(completed.returncode)
+
+
+def serve(
+    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on"),
+    port: int = typer.Option(8000, "--port", min=1, max=65535),
+    workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes"),
+    log_level: str = typer.Option("info", "--log-level"),
+) -> None:
+    """Serve the HTTP API, the widget (/widget/widget.js) and the demo shop page (/demo)."""
+    import uvicorn
+
+    typer.echo(f"Parley API on http://{host}:{port} (demo page: http://{host}:{port}/demo)")
+    uvicorn.run(
+        "ui.server:app_from_env",
+        factory=True,
+        host=host,
+        port=port,
+        workers=workers,
+        log_level=log_level,
+        timeout_graceful_shutdown=5,
+    )
+
+
+def demo(
+    port: Annotated[int, typer.Option("--port", min=1, max=65535, help="Port of the demo server.")] = 8000,
+    no_serve: Annotated[
+        bool, typer.Option("--no-serve", help="Build the sample shop and help centre, print how to try it.")
+    ] = False,
+    host: Annotated[str, typer.Option("--host", help="Interface to serve on.")] = "127.0.0.1",
+) -> None:
+    """Build the sample shop and help centre (once), print how to try it, then serve the widget."""
+    from ui.demo import prepare_demo, serve_demo
+
+    prepare_demo()
+    if not no_serve:
+        serve_demo(host, port)

@@ -34,7 +34,7 @@ class ConsoleConfig:
 
 
 def load_config() -> ConsoleConfig:
-    from assistant.settings import Settings
+    from knowledge.settings import Settings
 
     settings = Settings()
     refresh = os.environ.get("PARLEY_CONSOLE_REFRESH_S", "")
@@ -59,7 +59,7 @@ def agent_name(api_url: str, agent_key: str) -> str | None:
         name = None
     if name:
         return name
-    from assistant.settings import Settings
+    from knowledge.settings import Settings
 
     return next((n for n, k in Settings().agent_keys.items() if k == agent_key), None)
 

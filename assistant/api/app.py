@@ -1,18 +1,20 @@
-"""The FastAPI app: `create_app(settings)` wires routes, limits, CORS, error format and the widget files."""
+"""The FastAPI app: `create_app(settings)` wires routes, limits, CORS and the error format.
+
+The widget's static files and the demo page are mounted one layer up, by `ui.server`, which is what
+`parley serve` runs.
+"""
 
 from __future__ import annotations
 
 import logging
 from collections.abc import AsyncIterator, Sequence
 from contextlib import asynccontextmanager
-from pathlib import Path
 from typing import Any
 
 from fastapi import FastAPI, Request
 from fastapi.exceptions import RequestValidationError
 from fastapi.middleware.cors import CORSMiddleware
-from fastapi.responses import FileResponse, JSONResponse, RedirectResponse
-from fastapi.staticfiles import StaticFiles
+from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
@@ -20,11 +22,9 @@ from assistant.api import routes_agent, routes_customer, routes_ops
 from assistant.api.deps import ApiState
 from assistant.api.limits import BodySizeLimitMiddleware
 from assistant.service import SupportService
-from assistant.settings import Settings
+from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
-
-WIDGET_DIR = Path(__file__).resolve().parent.parent.parent / "ui" / "widget"
 
 DESCRIPTION = """
 Parley's HTTP API.
@@ -100,16 +100,6 @@ def create_app(
     app.include_router(routes_agent.router)
     app.include_router(routes_ops.router)
 
-    app.mount("/widget", StaticFiles(directory=WIDGET_DIR), name="widget")
-
-    @app.get("/demo", include_in_schema=False)
-    async def demo() -> FileResponse:
-        return FileResponse(WIDGET_DIR / "demo.html", media_type="text/html")
-
-    @app.get("/", include_in_schema=False)
-    async def root() -> RedirectResponse:
-        return RedirectResponse("/demo")
-
     # Last added = outermost: CORS headers then also reach the 413s of the size limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(
@@ -121,11 +111,6 @@ def create_app(
         max_age=600,
     )
     return app
-
-
-def app_from_env() -> FastAPI:
-    """Factory for uvicorn (`--factory`): each worker reads Settings from the environment and warms up."""
-    return create_app(Settings(), warm=True)
 
 
 def openapi_document(settings: Settings) -> dict[str, Any]:

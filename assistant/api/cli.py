@@ -1,4 +1,4 @@
-"""`parley serve` and `parley issue-token`."""
+"""`parley issue-token` (`parley serve`, which also serves the widget, is in ui.cli)."""
 
 from __future__ import annotations
 
@@ -7,29 +7,7 @@ import typer
 
 def register(app: typer.Typer) -> None:
     """Add this package's commands to `parley`."""
-    app.command("serve")(serve)
     app.command("issue-token")(issue_token)
-
-
-def serve(
-    host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on"),
-    port: int = typer.Option(8000, "--port", min=1, max=65535),
-    workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes"),
-    log_level: str = typer.Option("info", "--log-level"),
-) -> None:
-    """Serve the HTTP API, the widget (/widget/widget.js) and the demo shop page (/demo)."""
-    import uvicorn
-
-    typer.echo(f"Parley API on http://{host}:{port} (demo page: http://{host}:{port}/demo)")
-    uvicorn.run(
-        "assistant.api.app:app_from_env",
-        factory=True,
-        host=host,
-        port=port,
-        workers=workers,
-        log_level=log_level,
-        timeout_graceful_shutdown=5,
-    )
 
 
 def issue_token(
@@ -38,8 +16,8 @@ def issue_token(
 ) -> None:
     """Print a signed customer token (what the shop's backend would issue) for the widget's
     data-customer-token."""
-    from assistant.api.tokens import issue_customer_token
-    from assistant.settings import get_settings
+    from assistant.identity.tokens import issue_customer_token
+    from knowledge.settings import get_settings
 
     try:
         token = issue_customer_token(user_id, get_settings().customer_token_secret, ttl=ttl)

@@ -17,8 +17,8 @@ from assistant.api.limits import RateLimiter, retry_after_header
 from assistant.api.metrics import ApiMetrics
 from assistant.desk import AgentDesk
 from assistant.service import SupportService
-from assistant.settings import Settings
 from assistant.store.conversations import Conversation, ConversationNotFound
+from knowledge.settings import Settings
 
 NOT_FOUND = "conversation not found"  # the same words for an unknown id and a wrong secret
 MAX_SECRET_CHARS = 128

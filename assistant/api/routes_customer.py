@@ -24,7 +24,7 @@ from assistant.api.schemas import (
     TranscriptResponse,
     TurnResponse,
 )
-from assistant.api.tokens import InvalidCustomerToken, verify_customer_token
+from assistant.identity.tokens import InvalidCustomerToken, verify_customer_token
 from assistant.service import TurnResult
 from assistant.store.conversations import Message
 from assistant.store.models import ConversationStatus, MessageRole

@@ -14,7 +14,6 @@ from __future__ import annotations
 import json
 import math
 import re
-import unicodedata
 from collections.abc import Sequence
 from dataclasses import dataclass
 from functools import cache, lru_cache
@@ -22,33 +21,13 @@ from importlib import resources
 
 import numpy as np
 
-LANGUAGES: tuple[str, ...] = ("en", "fr", "nl")
-DEFAULT_LANGUAGE = "en"
-
-# Regexes and VADER are linear, but a 1 MB paste should not cost a second: the first part of a message
-# carries its tone and request.
-MAX_ANALYSED_CHARS = 5000
-
-_TOKEN = re.compile(r"[^\W_]+(?:[-'][^\W_]+)*")
-
-
-def fold(text: str) -> str:
-    """Lower case, accents stripped, typographic apostrophes made plain: the form every pattern matches."""
-    text = text.replace("\u2019", "'").replace("\u2018", "'").replace("\u00a0", " ")
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    return "".join(ch for ch in decomposed if not unicodedata.combining(ch))
-
-
-def tokens(folded: str) -> list[str]:
-    """Word tokens of folded text; French elisions are split ("j'en" -> "j", "en")."""
-    out: list[str] = []
-    for tok in _TOKEN.findall(folded):
-        if "'" in tok:
-            out.extend(part for part in tok.split("'") if part)
-        else:
-            out.append(tok)
-    return out
-
+from knowledge.language import (
+    LANGUAGES,
+    MAX_ANALYSED_CHARS,
+    data_lines,
+    fold,
+    tokens,
+)
 
 # --------------------------------------------------------------------------------------------------
 # Lexicon loading (package data)
@@ -56,13 +35,7 @@ def tokens(folded: str) -> list[str]:
 
 
 def _data_lines(name: str) -> list[list[str]]:
-    text = resources.files("assistant.guard.lexicons").joinpath(name).read_text(encoding="utf-8")
-    rows = []
-    for raw in text.splitlines():
-        line = raw.split("#", 1)[0].rstrip() if not raw.lstrip().startswith("#") else ""
-        if line.strip():
-            rows.append([col.strip() for col in line.split("\t")])
-    return rows
+    return data_lines("assistant.guard.lexicons", name)
 
 
 @dataclass(frozen=True)
@@ -137,11 +110,6 @@ def profanity_entries() -> tuple[ProfanityEntry, ...]:
 
 
 @cache
-def stopwords(language: str) -> frozenset[str]:
-    return frozenset(fold(row[0]) for row in _data_lines(f"stopwords_{language}.txt"))
-
-
-@cache
 def handover_templates() -> dict[str, dict[str, str]]:
     text = resources.files("assistant.guard.lexicons").joinpath("handover.json").read_text(encoding="utf-8")
     data: dict[str, dict[str, str]] = json.loads(text)
@@ -151,16 +119,6 @@ def handover_templates() -> dict[str, dict[str, str]]:
 # --------------------------------------------------------------------------------------------------
 # Language
 # --------------------------------------------------------------------------------------------------
-
-
-def detect_language(text: str) -> str:
-    """'en', 'fr' or 'nl' by stopword counts (ties and messages without stopwords: English)."""
-    toks = tokens(fold(text[:MAX_ANALYSED_CHARS]))
-    counts: dict[str, float] = {lang: sum(1 for t in toks if t in stopwords(lang)) for lang in LANGUAGES}
-    # Accented letters are a strong hint for French when the stopwords are few ("déçu, arnaque").
-    counts["fr"] += 0.5 * len(re.findall(r"[éèêàçùâîô]", text[:MAX_ANALYSED_CHARS].lower()))
-    best = max(LANGUAGES, key=lambda lang: (counts[lang], lang == DEFAULT_LANGUAGE))
-    return best if counts[best] > 0 else DEFAULT_LANGUAGE
 
 
 # --------------------------------------------------------------------------------------------------

@@ -19,7 +19,8 @@ import numpy as np
 from pydantic import BaseModel, Field
 
 from assistant.guard import detectors
-from assistant.settings import Settings
+from knowledge.language import DEFAULT_LANGUAGE, stopword_language
+from knowledge.settings import Settings
 
 log = logging.getLogger(__name__)
 
@@ -83,7 +84,7 @@ class GuardInputError(ValueError):
 def handover_message(language: str, expected_wait_minutes: int) -> str:
     """The message shown to the customer at takeover, in their language (English when unknown)."""
     templates = detectors.handover_templates()
-    lang = language if language in templates else detectors.DEFAULT_LANGUAGE
+    lang = language if language in templates else DEFAULT_LANGUAGE
     minutes = max(1, int(expected_wait_minutes))
     form = "one" if minutes == 1 else "other"
     return templates[lang][form].format(minutes=minutes)
@@ -137,7 +138,7 @@ class SentimentGuard:
                 raise GuardInputError(f"history items must be TurnRecord, got {type(turn).__name__}")
         s = self.settings
         text = message[: detectors.MAX_ANALYSED_CHARS]
-        language = detectors.detect_language(text) if text.strip() else detectors.DEFAULT_LANGUAGE
+        language = stopword_language(text) if text.strip() else DEFAULT_LANGUAGE
 
         customer_texts = [t.text for t in history if t.role == "customer"]
         lexicon_mood = detectors.sentiment(text, language)
@@ -147,7 +148,7 @@ class SentimentGuard:
             mood = dataclasses.replace(lexicon_mood, compound=max(-1.0, min(1.0, float(model_score))))
         earlier_moods = (
             [
-                detectors.sentiment(t, detectors.detect_language(t)).compound
+                detectors.sentiment(t, stopword_language(t)).compound
                 for t in customer_texts[-max(0, s.guard_trajectory_turns - 1) :]
             ]
             if s.guard_trajectory_turns > 1

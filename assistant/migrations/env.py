@@ -5,8 +5,8 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import assistant.shop.models  # noqa: F401  (registers shop tables)
 import assistant.store.models  # noqa: F401  (registers conversation tables)
-import knowledge.shop.models  # noqa: F401  (registers shop tables)
 from assistant.db import Base
 
 config = context.config

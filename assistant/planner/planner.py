@@ -23,8 +23,6 @@ import yaml
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage, ToolMessage
 
 from assistant.confirmations import classify_confirmation
-from assistant.guard.detectors import fold, stopwords
-from assistant.language import SUPPORTED_LANGUAGES, detect_language
 from assistant.planner.intents import ACTION_INTENTS, Encoder, IntentClassifier
 from assistant.planner.slots import (
     EMAIL_RE,
@@ -35,6 +33,7 @@ from assistant.planner.slots import (
     requested_options,
     words,
 )
+from knowledge.language import SUPPORTED_LANGUAGES, detect_language, fold, stopwords
 
 AUTH_MARKER = "Authenticated customer user id:"
 # Set by the agent desk: a person already has the conversation, so drafts never ask for one.

@@ -19,8 +19,8 @@ from pydantic import BaseModel, ConfigDict, ValidationError
 if TYPE_CHECKING:
     from langchain_core.tools import StructuredTool
 
-    from knowledge.shop.schema import Order, User
-    from knowledge.shop.store import ShopSession, ShopStore
+    from assistant.shop.schema import Order, User
+    from assistant.shop.store import ShopSession, ShopStore
 
 
 class ToolKind(StrEnum):

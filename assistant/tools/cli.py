@@ -31,6 +31,7 @@ def replay_actions(
     import json
     import tempfile
 
+    from assistant.shop.store import ShopStore
     from assistant.tools.base import ToolResult
     from assistant.tools.replay import (
         ReplayInputError,
@@ -40,7 +41,6 @@ def replay_actions(
         replay_calls,
         sqlite_url,
     )
-    from knowledge.shop.store import ShopStore
 
     try:
         calls = load_tool_calls(actions, task)

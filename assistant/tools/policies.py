@@ -21,8 +21,7 @@ from collections import Counter
 from collections.abc import Mapping, Sequence
 from dataclasses import dataclass
 
-from assistant.tools.base import ToolError
-from knowledge.shop.schema import (
+from assistant.shop.schema import (
     Address,
     Order,
     OrderItem,
@@ -32,6 +31,7 @@ from knowledge.shop.schema import (
     User,
     Variant,
 )
+from assistant.tools.base import ToolError
 
 
 class PolicyViolation(ToolError):

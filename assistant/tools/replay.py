@@ -100,7 +100,7 @@ def load_tasks(path: Path) -> list[dict[str, Any]]:
 
 def load_shop_data(path: Path) -> Any:
     """A τ² db.json as ShopData (a clear error for anything else)."""
-    from knowledge.shop.store import ShopDataError, validate_shop_data
+    from assistant.shop.store import ShopDataError, validate_shop_data
 
     try:
         return validate_shop_data(_read_json(path, "db"))
@@ -152,7 +152,7 @@ class SqliteTemplate:
 
     @classmethod
     def build(cls, data: Any, path: Path) -> SqliteTemplate:
-        from knowledge.shop.store import ShopStore
+        from assistant.shop.store import ShopStore
 
         path.parent.mkdir(parents=True, exist_ok=True)
         path.unlink(missing_ok=True)
@@ -165,7 +165,7 @@ class SqliteTemplate:
     @contextmanager
     def fresh_store(self, path: Path) -> Iterator[Any]:
         """A ShopStore on a new copy of the template at `path`; the copy is removed afterwards."""
-        from knowledge.shop.store import ShopStore
+        from assistant.shop.store import ShopStore
 
         copy_sqlite(self.path, path)
         store = ShopStore(sqlite_url(path))

@@ -14,9 +14,9 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
+from assistant.shop.schema import Address, Product
 from assistant.tools import policies
 from assistant.tools.base import ToolArgs, ToolContext, ToolError, ToolKind, retail_tool
-from knowledge.shop.schema import Address, Product
 
 READ, WRITE = ToolKind.READ, ToolKind.WRITE
 

@@ -11,7 +11,7 @@ from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
 from assistant.service import SupportService
-from assistant.settings import Settings
+from knowledge.settings import Settings
 from tests.api.helpers import AGENT_KEY, make_settings
 from tests.api.prepared import prepare_data_dir
 

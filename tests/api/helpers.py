@@ -7,7 +7,7 @@ from typing import Any
 
 from fastapi.testclient import TestClient
 
-from assistant.settings import Settings
+from knowledge.settings import Settings
 
 AGENT_KEY = "test-agent-key"
 OTHER_AGENT_KEY = "other-agent-key"

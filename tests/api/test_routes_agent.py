@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 from fastapi.testclient import TestClient
 
-from knowledge.shop.generator import DEMO_USER_EMAIL, DEMO_USER_ID
+from assistant.shop.generator import DEMO_USER_EMAIL, DEMO_USER_ID
 from tests.api.helpers import OTHER_AGENT_KEY, start, turn
 
 pytestmark = pytest.mark.slow

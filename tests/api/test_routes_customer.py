@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
 from assistant.service import SupportService
-from assistant.settings import Settings
-from knowledge.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL, DEMO_USER_ID
+from assistant.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL, DEMO_USER_ID
+from knowledge.settings import Settings
 from tests.api.helpers import AGENT_KEY, parse_sse, start, turn
 
 pytestmark = pytest.mark.slow
@@ -120,7 +120,7 @@ def test_events_long_poll_returns_agent_message(client: TestClient, agent_header
 
 
 def test_customer_token_binds_user(client: TestClient) -> None:
-    from assistant.api.tokens import issue_customer_token
+    from assistant.identity.tokens import issue_customer_token
     from tests.api.helpers import TOKEN_SECRET
 
     token = issue_customer_token(DEMO_USER_ID, TOKEN_SECRET)

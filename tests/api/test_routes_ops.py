@@ -51,11 +51,3 @@ def test_openapi_documents_routes_and_error_model(client: TestClient) -> None:
     )
     assert "ErrorResponse" in spec["components"]["schemas"]
     assert all(op.get("summary") for path in spec["paths"].values() for op in path.values())
-
-
-def test_widget_and_demo_are_served(client: TestClient) -> None:
-    js = client.get("/widget/widget.js")
-    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
-    assert "innerHTML" not in js.text
-    demo = client.get("/demo")
-    assert demo.status_code == 200 and 'src="/widget/widget.js"' in demo.text

@@ -7,8 +7,8 @@ import uuid
 import pytest
 from fastapi.testclient import TestClient
 
-from assistant.api.tokens import issue_customer_token
-from knowledge.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_SECOND_USER_ID, DEMO_USER_ID
+from assistant.identity.tokens import issue_customer_token
+from assistant.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_SECOND_USER_ID, DEMO_USER_ID
 from tests.api.helpers import OTHER_AGENT_KEY, TOKEN_SECRET, start, turn
 
 pytestmark = pytest.mark.slow

@@ -7,7 +7,7 @@ import time
 import jwt
 import pytest
 
-from assistant.api.tokens import InvalidCustomerToken, issue_customer_token, verify_customer_token
+from assistant.identity.tokens import InvalidCustomerToken, issue_customer_token, verify_customer_token
 
 SECRET = "s3cret-for-tests-only-0123456789abcdef"
 

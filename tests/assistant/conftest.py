@@ -14,7 +14,7 @@ from typing import Any
 
 import pytest
 
-from assistant.settings import Settings
+from knowledge.settings import Settings
 
 SAMPLE_DATA = Path(__file__).resolve().parents[2] / "knowledge" / "sample_data"
 
@@ -24,7 +24,7 @@ class SampleDesk:
     """The shared data dir, its Settings, the generated shop data and a SupportService on them."""
 
     settings: Settings
-    shop_data: Any  # knowledge.shop.schema.ShopData, as generated (the state fresh_shop restores)
+    shop_data: Any  # assistant.shop.schema.ShopData, as generated (the state fresh_shop restores)
     service: Any  # assistant.service.SupportService
 
     def reset_shop(self) -> None:
@@ -52,8 +52,8 @@ def build_sample_settings(data_dir: Path) -> Settings:
 @pytest.fixture(scope="session")
 def sample_desk(tmp_path_factory: pytest.TempPathFactory) -> Iterator[SampleDesk]:
     from assistant.service import SupportService
+    from assistant.shop.generator import generate_shop
     from knowledge.index import HelpCenterIndex
-    from knowledge.shop.generator import generate_shop
 
     settings = build_sample_settings(tmp_path_factory.mktemp("sample-desk") / "parley")
     settings.ensure_data_dir()

@@ -12,7 +12,7 @@ from typer.testing import CliRunner
 
 from assistant.chat_cli import ScriptError, parse_script
 from assistant.cli import app
-from knowledge.shop.generator import DEMO_DELIVERED_ORDER_ID, DEMO_USER_ID
+from assistant.shop.generator import DEMO_DELIVERED_ORDER_ID, DEMO_USER_ID
 from tests.assistant.conftest import SampleDesk
 from tests.assistant.openai_stub import StubReply, start_stub_server
 
@@ -95,7 +95,7 @@ def test_oversized_message_is_refused_before_any_turn(
 
 
 def test_forged_or_expired_customer_token_is_refused(tmp_path: Path, settings: Any, monkeypatch: Any) -> None:
-    from assistant.api.tokens import issue_customer_token
+    from assistant.identity.tokens import issue_customer_token
 
     monkeypatch.setenv("PARLEY_DATA_DIR", str(settings.data_dir))
     monkeypatch.setenv("PARLEY_CUSTOMER_TOKEN_SECRET", SECRET)
@@ -149,7 +149,7 @@ def test_script_on_the_sample_shop_prints_one_json_line_per_turn(
 def test_rich_output_for_a_customer_signed_in_by_token(
     sample_desk: SampleDesk, tmp_path: Path, monkeypatch: Any
 ) -> None:
-    from assistant.api.tokens import issue_customer_token
+    from assistant.identity.tokens import issue_customer_token
 
     monkeypatch.setenv("PARLEY_DATA_DIR", str(sample_desk.settings.data_dir))
     monkeypatch.setenv("PARLEY_LLM_PROVIDER", "offline")
@@ -223,15 +223,15 @@ def test_script_on_the_imported_tau2_retail_shop(
 
 @pytest.mark.slow
 def test_demo_no_serve_builds_once_and_prints_the_how_to(tmp_path: Path, monkeypatch: Any) -> None:
-    import assistant.demo
-    from knowledge.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL
+    import ui.demo
+    from assistant.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL
 
     monkeypatch.setenv("PARLEY_DATA_DIR", str(tmp_path / "demo"))
     # Two articles instead of the whole help centre: the same code path, a fraction of the embedding.
     articles = [
-        assistant.demo.SAMPLE_DATA / "help_center" / f for f in ("shipping-times.md", "cancel-order.md")
+        ui.demo.SAMPLE_DATA / "help_center" / f for f in ("shipping-times.md", "cancel-order.md")
     ]
-    monkeypatch.setattr(assistant.demo, "sample_sources", lambda: articles)
+    monkeypatch.setattr(ui.demo, "sample_sources", lambda: articles)
     first = runner.invoke(app, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output
     assert "Generated Maple & Moss" in first.output and "2 articles added" in first.output

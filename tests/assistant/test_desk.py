@@ -10,10 +10,10 @@ import pytest
 
 from assistant.desk import AgentDesk
 from assistant.service import SupportService
-from assistant.settings import Settings
+from assistant.shop.generator import DEMO_USER_EMAIL, DEMO_USER_ID, generate_shop
 from assistant.store.conversations import ConversationConflict
 from assistant.store.models import ConversationStatus, MessageRole, SuggestionChoice
-from knowledge.shop.generator import DEMO_USER_EMAIL, DEMO_USER_ID, generate_shop
+from knowledge.settings import Settings
 
 pytestmark = pytest.mark.slow
 HELP_CENTER = Path(__file__).resolve().parents[2] / "knowledge" / "sample_data" / "help_center"

@@ -9,7 +9,7 @@ from typing import Any
 
 from assistant.guard.guard import GuardTrigger, SentimentGuard
 from assistant.model_helpers import ModelSentiment, ModelSummariser
-from assistant.settings import Settings
+from knowledge.settings import Settings
 from tests.assistant.openai_stub import StubReply, start_stub_server
 
 

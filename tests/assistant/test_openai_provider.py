@@ -13,8 +13,8 @@ from typing import Any
 
 import pytest
 
-from assistant.agent import load_prompt
-from knowledge.shop.generator import (
+from assistant.prompts import load_prompt
+from assistant.shop.generator import (
     DEMO_DELIVERED_ORDER_ID,
     DEMO_PENDING_ORDER_ID,
     DEMO_USER_EMAIL,

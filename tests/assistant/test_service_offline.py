@@ -10,7 +10,7 @@ from typing import Any
 
 import pytest
 
-from knowledge.shop.generator import (
+from assistant.shop.generator import (
     DEMO_DELIVERED_ORDER_ID,
     DEMO_PENDING_ORDER_ID,
     DEMO_SECOND_DELIVERED_ORDER_ID,

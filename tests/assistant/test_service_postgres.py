@@ -5,9 +5,9 @@ from __future__ import annotations
 import pytest
 
 from assistant.service import SupportService
-from assistant.settings import Settings
+from assistant.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL, generate_shop
 from assistant.store.models import ConversationStatus
-from knowledge.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL, generate_shop
+from knowledge.settings import Settings
 
 pytestmark = [pytest.mark.slow, pytest.mark.postgres]
 

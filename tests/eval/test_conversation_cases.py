@@ -8,11 +8,11 @@ from typing import Any
 
 import pytest
 
+from assistant.shop.generator import generate_shop
 from assistant.tools.base import CustomerScope, execute_tool
 from assistant.tools.replay import SqliteTemplate
 from eval.casefiles import ConversationCase, load_cases
 from eval.metrics import final_state_mismatches
-from knowledge.shop.generator import generate_shop
 
 CASES = Path(__file__).resolve().parents[2] / "eval" / "cases" / "sample_shop_conversations.jsonl"
 TOOLS = {

@@ -9,8 +9,8 @@ from typing import Any
 
 import pytest
 
-from assistant.settings import Settings
 from eval.judge import AnswerJudge, JudgedAnswer, JudgeUnavailable, judge_metrics, parse_verdict
+from knowledge.settings import Settings
 from tests.assistant.openai_stub import StubReply, start_stub_server, tool_call
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "eval" / "cases"

@@ -7,8 +7,8 @@ from typing import Any
 
 import pytest
 
-from assistant.settings import Settings
 from eval.simulator import STOP, SimulationUnavailable, UserSimulator, aggregate_simulations, run_simulations
+from knowledge.settings import Settings
 from tests.assistant.openai_stub import StubReply, start_stub_server
 
 

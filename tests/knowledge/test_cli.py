@@ -10,7 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.settings import get_settings
+from knowledge.settings import get_settings
 from tests.knowledge.test_index import make_corpus
 
 

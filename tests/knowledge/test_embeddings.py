@@ -12,8 +12,8 @@ from typing import Any
 import numpy as np
 import pytest
 
-from assistant.settings import Settings
 from knowledge.embeddings import EmbeddingError, LocalEmbedder, OpenAIEmbedder, get_embedder
+from knowledge.settings import Settings
 
 STUB_DIM = 8
 

@@ -13,7 +13,6 @@ from pathlib import Path
 import numpy as np
 import pytest
 
-from assistant.settings import Settings
 from knowledge.embeddings import Embedder, get_embedder
 from knowledge.index import (
     EmbeddingModelMismatch,
@@ -21,6 +20,7 @@ from knowledge.index import (
     get_chroma_client,
     parse_chroma_url,
 )
+from knowledge.settings import Settings
 from tests.conftest import BANKING_DOCS, free_port, require_or_skip
 from tests.knowledge.test_embeddings import EmbeddingStub
 

@@ -5,8 +5,8 @@ from __future__ import annotations
 import json
 from pathlib import Path
 
-from assistant.settings import Settings
 from knowledge.loaders import load_file, load_paths
+from knowledge.settings import Settings
 
 CAP = 10_000_000
 

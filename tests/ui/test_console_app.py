@@ -115,7 +115,7 @@ def live_api(tmp_path_factory: pytest.TempPathFactory) -> Iterator[LiveApi]:
 
 def seed_conversation(api: LiveApi, messages: list[str], user_id: str | None = None) -> str:
     """A conversation through the customer API (a signed token binds it to `user_id`), waiting for a human."""
-    from assistant.api.tokens import issue_customer_token
+    from assistant.identity.tokens import issue_customer_token
 
     body: dict[str, Any] = {}
     if user_id:

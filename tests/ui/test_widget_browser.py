@@ -14,7 +14,7 @@ from typing import Any
 import httpx
 import pytest
 
-from knowledge.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL
+from assistant.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL
 from tests.api.prepared import parley_env, prepare_data_dir
 from tests.conftest import REPO_ROOT, free_port, require_or_skip
 

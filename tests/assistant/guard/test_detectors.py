@@ -6,6 +6,7 @@ import numpy as np
 import pytest
 
 from assistant.guard import detectors as d
+from knowledge.language import stopword_language
 
 
 @pytest.mark.parametrize(
@@ -20,7 +21,7 @@ from assistant.guard import detectors as d
     ],
 )
 def test_detect_language(text: str, language: str) -> None:
-    assert d.detect_language(text) == language
+    assert stopword_language(text) == language
 
 
 def test_fold_strips_accents_and_curly_apostrophes() -> None:
@@ -103,7 +104,7 @@ def test_trajectory_needs_enough_turns() -> None:
     ],
 )
 def test_explicit_request_positives(text: str) -> None:
-    assert d.explicit_request(text, d.detect_language(text)).hit, text
+    assert d.explicit_request(text, stopword_language(text)).hit, text
 
 
 @pytest.mark.parametrize(
@@ -123,7 +124,7 @@ def test_explicit_request_positives(text: str) -> None:
     ],
 )
 def test_explicit_request_tricky_negatives(text: str) -> None:
-    assert not d.explicit_request(text, d.detect_language(text)).hit, text
+    assert not d.explicit_request(text, stopword_language(text)).hit, text
 
 
 @pytest.mark.parametrize(
@@ -139,7 +140,7 @@ def test_explicit_request_tricky_negatives(text: str) -> None:
     ],
 )
 def test_threat_to_leave_positives(text: str) -> None:
-    assert d.threat_to_leave(text, d.detect_language(text)).hit, text
+    assert d.threat_to_leave(text, stopword_language(text)).hit, text
 
 
 @pytest.mark.parametrize(
@@ -152,7 +153,7 @@ def test_threat_to_leave_positives(text: str) -> None:
     ],
 )
 def test_threat_to_leave_negatives(text: str) -> None:
-    assert not d.threat_to_leave(text, d.detect_language(text)).hit, text
+    assert not d.threat_to_leave(text, stopword_language(text)).hit, text
 
 
 @pytest.mark.parametrize(
@@ -169,7 +170,7 @@ def test_threat_to_leave_negatives(text: str) -> None:
     ],
 )
 def test_public_complaint_positives(text: str) -> None:
-    assert d.public_complaint(text, d.detect_language(text)).hit, text
+    assert d.public_complaint(text, stopword_language(text)).hit, text
 
 
 @pytest.mark.parametrize(
@@ -182,7 +183,7 @@ def test_public_complaint_positives(text: str) -> None:
     ],
 )
 def test_public_complaint_negatives(text: str) -> None:
-    assert not d.public_complaint(text, d.detect_language(text)).hit, text
+    assert not d.public_complaint(text, stopword_language(text)).hit, text
 
 
 def test_profanity_weights_and_languages() -> None:

@@ -17,7 +17,7 @@ from assistant.guard import (
     handover_message,
 )
 from assistant.guard.detectors import char_ngram_vectors
-from assistant.settings import Settings
+from knowledge.settings import Settings
 
 
 def make_settings(**overrides: object) -> Settings:

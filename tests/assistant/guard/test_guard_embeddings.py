@@ -7,7 +7,7 @@ import os
 import pytest
 
 from assistant.guard import GuardTrigger, SentimentGuard, TurnRecord
-from assistant.settings import Settings
+from knowledge.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 

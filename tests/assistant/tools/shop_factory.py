@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from knowledge.shop.schema import (
+from assistant.shop.schema import (
     Address,
     Order,
     OrderItem,

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 
+from assistant.shop.store import ShopStore
 from assistant.tools import RETAIL_TOOLS, CustomerScope, ToolKind, execute_tool
 from assistant.tools.base import (
     NOT_AUTHENTICATED,
@@ -19,7 +20,6 @@ from assistant.tools.base import (
     ToolSpec,
 )
 from assistant.tools.replay import SqliteTemplate
-from knowledge.shop.store import ShopStore
 from tests.assistant.tools.shop_factory import NEW_ADDRESS, make_shop
 
 JANE, JOHN = "jane_doe_1", "john_roe_2"

@@ -6,9 +6,9 @@ from pathlib import Path
 
 import pytest
 
-from assistant.settings import Settings
 from assistant.tools import CustomerScope, execute_tool, to_langchain_tools
 from assistant.tools.help_center import hit_to_dict
+from knowledge.settings import Settings
 
 ARTICLES = {
     "returns.md": (

@@ -9,9 +9,9 @@ import pytest
 from langchain_core.messages import ToolMessage
 from pydantic import BaseModel
 
+from assistant.shop.store import ShopStore
 from assistant.tools import CustomerScope, to_langchain_tools, write_tool_names
 from assistant.tools.replay import SqliteTemplate
-from knowledge.shop.store import ShopStore
 from tests.assistant.tools.shop_factory import make_shop
 
 

@@ -7,9 +7,9 @@ from typing import Any
 
 import pytest
 
+from assistant.shop.schema import Order, PaymentTransaction
 from assistant.tools import policies as p
 from assistant.tools.policies import PolicyViolation
-from knowledge.shop.schema import Order, PaymentTransaction
 from tests.assistant.tools.shop_factory import NEW_ADDRESS, PRODUCTS, make_order, make_user
 
 

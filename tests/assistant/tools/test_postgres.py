@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.shop.store import ShopStore
 from assistant.tools import CustomerScope, execute_tool
-from knowledge.shop.store import ShopStore
 from tests.assistant.tools.shop_factory import make_shop
 
 

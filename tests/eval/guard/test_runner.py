@@ -9,9 +9,9 @@ import pytest
 
 from assistant.guard import SentimentGuard
 from assistant.guard.detectors import char_ngram_vectors
-from assistant.settings import Settings
 from eval.guard import runner
 from eval.guard.metrics import binary_metrics, grouped_metrics, turn_timing
+from knowledge.settings import Settings
 
 
 @pytest.fixture(scope="module")

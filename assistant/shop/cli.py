@@ -8,8 +8,8 @@ from typing import TYPE_CHECKING
 import typer
 
 if TYPE_CHECKING:
-    from assistant.settings import Settings
-    from knowledge.shop.schema import ShopData
+    from assistant.shop.schema import ShopData
+    from knowledge.settings import Settings
 
 DATABASE_URL_HELP = (
     "SQLAlchemy URL of the database (default: PARLEY_DATABASE_URL or a SQLite file in the data dir)."
@@ -22,7 +22,7 @@ def _fail(message: str) -> typer.Exit:
 
 
 def _settings(database_url: str | None) -> Settings:
-    from assistant.settings import Settings
+    from knowledge.settings import Settings
 
     settings = Settings()
     if database_url:
@@ -36,7 +36,7 @@ def _load_into_database(data: ShopData, settings: Settings, replace: bool) -> No
     from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from sqlalchemy.exc import SQLAlchemyError
 
-    from knowledge.shop.store import ShopDataError, ShopStore
+    from assistant.shop.store import ShopDataError, ShopStore
 
     assert settings.database_url is not None  # Settings derives one when none is configured
     store = ShopStore(settings.database_url)
@@ -61,9 +61,9 @@ def _load_into_database(data: ShopData, settings: Settings, replace: bool) -> No
 
 
 def _index_orders(data: ShopData, settings: Settings, reindex: bool) -> None:
+    from assistant.shop.orders_index import OrdersIndex
     from knowledge.embeddings import EmbeddingError
     from knowledge.index import KnowledgeIndexError
-    from knowledge.shop.orders_index import OrdersIndex
 
     index = OrdersIndex(settings)
     try:
@@ -100,8 +100,8 @@ def import_orders(
     ),
 ) -> None:
     """Import products, users and orders from a file, in one transaction, then index the orders."""
-    from knowledge.shop.store import ShopDataError
-    from knowledge.shop.tau2_io import check_format, read_tau2
+    from assistant.shop.store import ShopDataError
+    from assistant.shop.tau2_io import check_format, read_tau2
 
     try:
         check_format(fmt)
@@ -112,7 +112,7 @@ def import_orders(
     _load_into_database(data, settings, replace=not append)
     if not no_index:
         if append:
-            from knowledge.shop.store import ShopStore
+            from assistant.shop.store import ShopStore
 
             assert settings.database_url is not None
             data = ShopStore(
@@ -129,8 +129,8 @@ def export_orders(
     """Export the whole shop (products, users, orders) to a file."""
     from sqlalchemy.exc import SQLAlchemyError
 
-    from knowledge.shop.store import ShopDataError, ShopStore
-    from knowledge.shop.tau2_io import check_format, write_tau2
+    from assistant.shop.store import ShopDataError, ShopStore
+    from assistant.shop.tau2_io import check_format, write_tau2
 
     try:
         check_format(fmt)
@@ -166,8 +166,8 @@ def generate_shop_command(
     reindex: bool = typer.Option(False, "--reindex", help="With --load: drop the orders collection first."),
 ) -> None:
     """Generate the fictional "Maple & Moss" sample shop (deterministic for a seed)."""
-    from knowledge.shop.generator import DEMO_USER_EMAIL, DEMO_USER_ID, SHOP_NAME, generate_shop
-    from knowledge.shop.tau2_io import write_tau2
+    from assistant.shop.generator import DEMO_USER_EMAIL, DEMO_USER_ID, SHOP_NAME, generate_shop
+    from assistant.shop.tau2_io import write_tau2
 
     if out is None and not load:
         raise _fail("nothing to do: give --out FILE.json and/or --load")

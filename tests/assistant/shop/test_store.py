@@ -10,7 +10,7 @@ from pathlib import Path
 import pytest
 from sqlalchemy import select
 
-from knowledge.shop.generator import (
+from assistant.shop.generator import (
     DEMO_DELIVERED_ORDER_ID,
     DEMO_GIFT_CARD_ID,
     DEMO_PENDING_ORDER_ID,
@@ -22,9 +22,9 @@ from knowledge.shop.generator import (
     DEMO_USER_LAST_NAME,
     DEMO_USER_ZIP,
 )
-from knowledge.shop.models import UserRow
-from knowledge.shop.schema import Order, PaymentTransaction, ShopData, User
-from knowledge.shop.store import ShopDataError, ShopStore, validate_shop_data
+from assistant.shop.models import UserRow
+from assistant.shop.schema import Order, PaymentTransaction, ShopData, User
+from assistant.shop.store import ShopDataError, ShopStore, validate_shop_data
 
 
 def _copy(data: ShopData) -> ShopData:

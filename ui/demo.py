@@ -10,9 +10,10 @@ from pathlib import Path
 
 import typer
 
-from assistant.settings import Settings
+import knowledge
+from knowledge.settings import Settings
 
-SAMPLE_DATA = Path(__file__).resolve().parent.parent / "knowledge" / "sample_data"
+SAMPLE_DATA = Path(knowledge.__file__).resolve().parent / "sample_data"
 
 
 def sample_sources() -> list[Path]:
@@ -20,8 +21,8 @@ def sample_sources() -> list[Path]:
 
 
 def shop_is_loaded(settings: Settings) -> bool:
-    from knowledge.shop.generator import DEMO_USER_ID
-    from knowledge.shop.store import ShopStore
+    from assistant.shop.generator import DEMO_USER_ID
+    from assistant.shop.store import ShopStore
 
     store = ShopStore(str(settings.database_url))
     store.migrate()
@@ -31,8 +32,8 @@ def shop_is_loaded(settings: Settings) -> bool:
 
 def prepare_demo(settings: Settings | None = None) -> Settings:
     """Load the sample shop and ingest the sample help centre where they are missing; print the how-to."""
+    from assistant.shop.cli import generate_shop_command
     from knowledge.index import HelpCenterIndex
-    from knowledge.shop.cli import generate_shop_command
 
     settings = settings or Settings()
     settings.ensure_data_dir()
@@ -59,7 +60,7 @@ def prepare_demo(settings: Settings | None = None) -> Settings:
 
 
 def how_to(settings: Settings) -> str:
-    from knowledge.shop import generator as g
+    from assistant.shop import generator as g
 
     return f"""
 {settings.shop_name} demo: things to try (offline assistant, no API key needed)
@@ -78,7 +79,7 @@ def how_to(settings: Settings) -> str:
 def serve_demo(host: str, port: int, settings: Settings | None = None) -> None:
     """Serve the API with the widget; without the API package, fall back to an interactive terminal chat."""
     try:
-        from assistant.api.app import create_app
+        from ui.server import create_app
     except ImportError:  # a build without the web API (its extra dependencies) still has the terminal
         from rich.console import Console
 

@@ -7,8 +7,8 @@ from pathlib import Path
 
 import pytest
 
-from knowledge.shop.store import ShopDataError, ShopStore
-from knowledge.shop.tau2_io import check_format, read_tau2, write_tau2
+from assistant.shop.store import ShopDataError, ShopStore
+from assistant.shop.tau2_io import check_format, read_tau2, write_tau2
 
 
 def _round_trip(database_url: str, source: Path, out: Path) -> None:

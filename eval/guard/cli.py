@@ -1,4 +1,4 @@
-"""CLI commands of this package, registered on the `parley` app by assistant.cli."""
+"""`parley guard-eval`: the takeover guard measured on labelled messages and conversations."""
 
 from __future__ import annotations
 
@@ -24,8 +24,8 @@ def guard_eval(
 ) -> None:
     """Measure the takeover guard: precision/recall/F1 on messages, turn timing on conversations."""
     from assistant.guard.guard import SentimentGuard
-    from assistant.settings import get_settings
     from eval.guard import runner
+    from knowledge.settings import get_settings
 
     guard = SentimentGuard(get_settings())
     result: dict[str, Any] = {}

@@ -14,15 +14,15 @@ from collections.abc import Iterable
 from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
+from assistant.shop.schema import Order
 from knowledge.index import EmbeddingModelMismatch, KnowledgeIndexError, get_chroma_client
-from knowledge.shop.schema import Order
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
-    from assistant.settings import Settings
     from knowledge.embeddings import Embedder
+    from knowledge.settings import Settings
 
 # Orders per embedding + upsert batch (bounded memory on big shops; Chroma batches are capped anyway).
 INDEX_BATCH = 256

@@ -7,8 +7,8 @@ from collections import Counter
 
 import pytest
 
-from knowledge.shop import generator
-from knowledge.shop.generator import (
+from assistant.shop import generator
+from assistant.shop.generator import (
     DEMO_DELIVERED_ORDER_ID,
     DEMO_ORDER_IDS,
     DEMO_PENDING_ORDER_ID,
@@ -20,7 +20,7 @@ from knowledge.shop.generator import (
     ORDER_STATUSES,
     generate_shop,
 )
-from knowledge.shop.schema import ShopData
+from assistant.shop.schema import ShopData
 
 
 @pytest.fixture(scope="module")

@@ -9,10 +9,10 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
-from assistant.settings import Settings
-from knowledge.shop.generator import DEMO_DELIVERED_ORDER_ID, DEMO_USER_EMAIL, DEMO_USER_ID, generate_shop
-from knowledge.shop.orders_index import OrdersIndex
-from knowledge.shop.store import ShopStore
+from assistant.shop.generator import DEMO_DELIVERED_ORDER_ID, DEMO_USER_EMAIL, DEMO_USER_ID, generate_shop
+from assistant.shop.orders_index import OrdersIndex
+from assistant.shop.store import ShopStore
+from knowledge.settings import Settings
 
 runner = CliRunner()
 

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import pytest
 
-from knowledge.shop.generator import generate_shop
-from knowledge.shop.schema import ShopData
+from assistant.shop.generator import generate_shop
+from assistant.shop.schema import ShopData
 
 
 @pytest.fixture(scope="session")

@@ -21,7 +21,7 @@ from sqlalchemy import ColumnElement, Table, delete, func, insert, select, updat
 from sqlalchemy.orm import Session
 
 from assistant.db import migrate, session_scope
-from knowledge.shop.models import (
+from assistant.shop.models import (
     SHOP_TABLES,
     FulfillmentRow,
     OrderItemRow,
@@ -32,7 +32,7 @@ from knowledge.shop.models import (
     UserRow,
     VariantRow,
 )
-from knowledge.shop.schema import (
+from assistant.shop.schema import (
     Address,
     Fulfillment,
     Order,

@@ -14,7 +14,7 @@ import itertools
 import random
 from dataclasses import dataclass, field
 
-from knowledge.shop.schema import (
+from assistant.shop.schema import (
     Address,
     Fulfillment,
     Order,

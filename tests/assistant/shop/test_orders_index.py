@@ -6,15 +6,15 @@ from collections.abc import Iterator
 
 import pytest
 
-from assistant.settings import Settings
-from knowledge.shop.generator import (
+from assistant.shop.generator import (
     DEMO_DELIVERED_ORDER_ID,
     DEMO_SECOND_DELIVERED_ORDER_ID,
     DEMO_SECOND_USER_ID,
     DEMO_USER_ID,
 )
-from knowledge.shop.orders_index import OrdersIndex, order_text
-from knowledge.shop.schema import ShopData
+from assistant.shop.orders_index import OrdersIndex, order_text
+from assistant.shop.schema import ShopData
+from knowledge.settings import Settings
 
 pytestmark = pytest.mark.slow  # loads the sentence-transformers model
 

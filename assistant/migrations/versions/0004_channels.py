@@ -1,0 +1,20 @@
+"""contacts, channel identities, channel messages and deliveries (filled in by the work that owns it; empty until then)
+
+Revision ID: 0004_channels
+Revises: 0003_desk
+"""
+
+from __future__ import annotations
+
+revision = "0004_channels"
+down_revision = "0003_desk"
+branch_labels = None
+depends_on = None
+
+
+def upgrade() -> None:
+    pass
+
+
+def downgrade() -> None:
+    pass

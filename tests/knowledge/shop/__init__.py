@@ -1,1 +1,0 @@
-"""Tests of knowledge.shop: SQL store, τ² import/export, sample-shop generator, orders index, CLI."""

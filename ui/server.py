@@ -1,0 +1,40 @@
+"""The served app: the HTTP API (`assistant.api`) plus the widget's static files and the demo shop page.
+
+This is what `parley serve` and `parley demo` run. The API itself knows nothing of the widget: the UI layer
+mounts its own files on top of it, so imports go one way (ui -> api).
+"""
+
+from __future__ import annotations
+
+from pathlib import Path
+
+from fastapi import FastAPI
+from fastapi.responses import FileResponse, RedirectResponse
+from fastapi.staticfiles import StaticFiles
+
+from assistant.api.app import create_app as create_api_app
+from assistant.service import SupportService
+from knowledge.settings import Settings
+
+WIDGET_DIR = Path(__file__).resolve().parent / "widget"
+
+
+def create_app(settings: Settings, service: SupportService | None = None, warm: bool = False) -> FastAPI:
+    """The API for these settings with `/widget/*`, `/demo` and `/` (a redirect to the demo page)."""
+    app = create_api_app(settings, service=service, warm=warm)
+    app.mount("/widget", StaticFiles(directory=WIDGET_DIR), name="widget")
+
+    @app.get("/demo", include_in_schema=False)
+    async def demo() -> FileResponse:
+        return FileResponse(WIDGET_DIR / "demo.html", media_type="text/html")
+
+    @app.get("/", include_in_schema=False)
+    async def root() -> RedirectResponse:
+        return RedirectResponse("/demo")
+
+    return app
+
+
+def app_from_env() -> FastAPI:
+    """Factory for uvicorn (`--factory`): each worker reads Settings from the environment and warms up."""
+    return create_app(Settings(), warm=True)
