@@ -8,16 +8,15 @@
     invalid tool call check (turns a bad tool call into an error the fallback catches)
     model call limit (a confused model cannot loop forever)
 
-Tools are the shop's READ/WRITE tools plus the help-centre search; each call runs through
-assistant.tools.execute_tool with the conversation's customer scope taken from the run context.
+Tools are the shop's READ/WRITE tools plus the help-centre search, from one Toolkit; each call runs through
+`Toolkit.run` with the conversation's customer scope taken from the run context.
 """
 
 from __future__ import annotations
 
-import json
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass, field
-from typing import Annotated, Any, NotRequired
+from typing import Any, Literal, NotRequired
 
 from langchain.agents import AgentState, create_agent
 from langchain.agents.middleware import (
@@ -32,18 +31,17 @@ from langchain.agents.middleware import (
     ToolRetryMiddleware,
     hook_config,
 )
-from langchain.tools import ToolRuntime
 from langchain_core.language_models import BaseChatModel
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, ToolCall
-from langchain_core.tools import InjectedToolArg, StructuredTool
 from langgraph.runtime import Runtime
 from langgraph.types import Checkpointer
-from pydantic import ConfigDict
 from sqlalchemy.exc import OperationalError
 
+from assistant.guard.guard import SentimentGuard, TurnRecord, handover_message
 from assistant.prompts import load_prompt
-from assistant.shop.store import ShopStore
-from assistant.tools.base import RETAIL_TOOLS, CustomerScope, HelpCenterSearch, ToolKind, execute_tool
+from assistant.tools.base import CustomerScope
+from assistant.tools.outcomes import Facts
+from assistant.tools.toolkit import Toolkit
 from knowledge.settings import Settings
 
 MODEL_CALL_LIMIT = 12
@@ -64,54 +62,23 @@ class ParleyState(AgentState[Any]):
     guard_decision: NotRequired[dict[str, Any] | None]
 
 
-# --- tools -------------------------------------------------------------------------------------
-def build_tools(shop: ShopStore, help_center: HelpCenterSearch | None) -> list[StructuredTool]:
-    """The shop's tools as LangChain tools; the customer scope comes from each run's context."""
-    import assistant.tools  # noqa: F401  (registers the tools)
-
-    def bind(name: str) -> StructuredTool:
-        spec = RETAIL_TOOLS[name]
-
-        def run(runtime: ToolRuntime[TurnContext], **kwargs: Any) -> tuple[str, dict[str, Any]]:
-            result = execute_tool(shop, runtime.context.scope, name, kwargs, help_center=help_center)
-            return result.content, result.model_dump(mode="json")
-
-        # The tool node validates the injected `runtime` with the arguments; the strict model (unknown
-        # arguments are errors) still checks what the model sent, in execute_tool and RejectInvalidToolCalls.
-        namespace: dict[str, Any] = {"model_config": ConfigDict(extra="ignore")}
-        if not spec.args_model.model_fields:
-            # LangChain calls a tool whose schema has no fields with no arguments at all, which would drop
-            # the injected runtime; declared here it is still injected and hidden from the model.
-            namespace["__annotations__"] = {"runtime": Annotated[Any, InjectedToolArg]}
-        lenient = type(spec.args_model.__name__, (spec.args_model,), namespace)
-        return StructuredTool.from_function(
-            func=run,
-            name=name,
-            description=spec.description,
-            args_schema=lenient,
-            response_format="content_and_artifact",
-            metadata={"kind": spec.kind.value, "hands_over": spec.hands_over},
-            tags=[spec.kind.value],
-        )
-
-    names = [n for n in RETAIL_TOOLS if help_center is not None or n != "search_help_center"]
-    return [bind(n) for n in names]
-
-
-def write_tools() -> list[str]:
-    return [name for name, spec in RETAIL_TOOLS.items() if spec.kind is ToolKind.WRITE]
-
-
-# --- confirmation of WRITE tools ----------------------------------------------------------------
-def describe_action(tool_call: ToolCall, state: Any = None, runtime: Any = None) -> str:
-    """The change a WRITE tool call would make, in words a customer can say yes or no to."""
-    from assistant.confirmations import describe_tool_call
-
-    messages: list[BaseMessage] = list(state.get("messages", [])) if isinstance(state, dict) else []
-    return describe_tool_call(tool_call["name"], dict(tool_call["args"]), messages)
-
-
 # --- guard -------------------------------------------------------------------------------------
+def guard_history(messages: Sequence[BaseMessage]) -> list[TurnRecord]:
+    """The conversation as the guard reads it: customer, bot and human-agent turns, in order."""
+    records = (turn_record(m) for m in messages)
+    return [r for r in records if r is not None]
+
+
+def turn_record(message: BaseMessage) -> TurnRecord | None:
+    if isinstance(message, HumanMessage):
+        return TurnRecord(role="customer", text=str(message.content), bot_failed=False)
+    if isinstance(message, AIMessage) and message.content and not message.tool_calls:
+        meta = message.response_metadata.get("parley", {}) if message.response_metadata else {}
+        role: Literal["agent", "bot"] = "agent" if message.name == "human_agent" else "bot"
+        return TurnRecord(role=role, text=str(message.content), bot_failed=bool(meta.get("failed")))
+    return None
+
+
 class GuardMiddleware(AgentMiddleware[ParleyState, TurnContext]):
     """Runs the sentiment guard on the customer's message before the agent does anything.
 
@@ -127,15 +94,12 @@ class GuardMiddleware(AgentMiddleware[ParleyState, TurnContext]):
 
     @hook_config(can_jump_to=["end"])
     def before_agent(self, state: ParleyState, runtime: Runtime[TurnContext]) -> dict[str, Any] | None:
-        from assistant.guard.guard import TurnRecord, handover_message
-
         if runtime.context is not None and not runtime.context.guard_enabled:
             return None
         messages = state["messages"]
         if not messages or not isinstance(messages[-1], HumanMessage):
             return None
-        history = [_turn_record(m, TurnRecord) for m in messages[:-1]]
-        decision = self.guard.evaluate(str(messages[-1].content), [h for h in history if h is not None])
+        decision = self.guard.evaluate(str(messages[-1].content), guard_history(messages[:-1]))
         update: dict[str, Any] = {"guard_decision": decision.model_dump(mode="json")}
         if decision.takeover:
             wait = self.guard.settings.expected_wait_minutes
@@ -147,16 +111,6 @@ class GuardMiddleware(AgentMiddleware[ParleyState, TurnContext]):
         return update
 
 
-def _turn_record(message: BaseMessage, record_type: Any) -> Any:
-    if isinstance(message, HumanMessage):
-        return record_type(role="customer", text=str(message.content), bot_failed=False)
-    if isinstance(message, AIMessage) and message.content and not message.tool_calls:
-        meta = message.response_metadata.get("parley", {}) if message.response_metadata else {}
-        role = "agent" if message.name == "human_agent" else "bot"
-        return record_type(role=role, text=str(message.content), bot_failed=bool(meta.get("failed")))
-    return None
-
-
 # --- invalid tool calls -> fallback ---------------------------------------------------------------
 class InvalidToolCall(RuntimeError):
     pass
@@ -165,9 +119,9 @@ class InvalidToolCall(RuntimeError):
 class RejectInvalidToolCalls(AgentMiddleware[ParleyState, TurnContext]):
     """A remote model's malformed or unknown tool call becomes an error, so the fallback model answers."""
 
-    def __init__(self, tool_names: set[str]) -> None:
+    def __init__(self, toolkit: Toolkit) -> None:
         super().__init__()
-        self.tool_names = tool_names
+        self.toolkit = toolkit
 
     def wrap_model_call(
         self,
@@ -180,11 +134,11 @@ class RejectInvalidToolCalls(AgentMiddleware[ParleyState, TurnContext]):
                 continue
             if message.invalid_tool_calls:
                 raise InvalidToolCall(f"invalid tool call: {message.invalid_tool_calls[0].get('error')}")
-            unknown = [c["name"] for c in message.tool_calls if c["name"] not in self.tool_names]
+            unknown = [c["name"] for c in message.tool_calls if self.toolkit.spec(c["name"]) is None]
             if unknown:
                 raise InvalidToolCall(f"unknown tool {unknown[0]!r}")
             for call in message.tool_calls:
-                spec = RETAIL_TOOLS[call["name"]]
+                spec = self.toolkit.specs[call["name"]]
                 try:
                     spec.args_model.model_validate(call["args"])
                 except Exception as exc:  # pydantic.ValidationError; any shape error is the model's fault
@@ -211,13 +165,24 @@ def build_agent(
     settings: Settings,
     *,
     offline_model: BaseChatModel,
-    tools: list[StructuredTool],
-    guard: Any | None,
+    toolkit: Toolkit,
+    guard: SentimentGuard | None,
     checkpointer: Checkpointer,
     primary_model: BaseChatModel | None = None,
     confirm_writes: bool = True,
 ) -> Any:
     """The agent graph. With a primary (remote) model, the offline planner is its fallback."""
+    tools = toolkit.langchain_tools()
+    tool_names = {t.name for t in tools}
+
+    def describe_action(tool_call: ToolCall, state: Any, runtime: Any) -> str:
+        """The change a WRITE call would make, in the customer's language, for their explicit yes."""
+        messages: list[BaseMessage] = list(state.get("messages", [])) if isinstance(state, dict) else []
+        context = getattr(runtime, "context", None)
+        language = context.language if isinstance(context, TurnContext) else "en"
+        args = dict(tool_call["args"])
+        return toolkit.describe(tool_call["name"], args, Facts.from_messages(messages), language)
+
     middleware: list[AgentMiddleware[Any, Any]] = []
     if guard is not None:
         middleware.append(GuardMiddleware(guard))
@@ -228,8 +193,8 @@ def build_agent(
                     name: InterruptOnConfig(
                         allowed_decisions=["approve", "reject"], description=describe_action
                     )
-                    for name in write_tools()
-                    if name in {t.name for t in tools}
+                    for name in toolkit.write_names
+                    if name in tool_names
                 }
             )
         )
@@ -242,7 +207,7 @@ def build_agent(
         model = primary_model
         middleware.append(PIIMiddleware("credit_card", strategy="redact", apply_to_input=True))
         middleware.append(ModelFallbackMiddleware(offline_model))
-        middleware.append(RejectInvalidToolCalls({t.name for t in tools}))
+        middleware.append(RejectInvalidToolCalls(toolkit))
     middleware.append(ModelCallLimitMiddleware(run_limit=MODEL_CALL_LIMIT, exit_behavior="end"))
     return create_agent(
         model,
@@ -285,39 +250,3 @@ def build_checkpointer(settings: Settings) -> Checkpointer:
     saver_sqlite = SqliteSaver(conn_sqlite)
     saver_sqlite.setup()
     return saver_sqlite
-
-
-def tool_trace(messages: list[BaseMessage]) -> list[dict[str, Any]]:
-    """The tool calls of a run with their arguments and results, for the store, the API and the eval."""
-    from langchain_core.messages import ToolMessage
-
-    results = {m.tool_call_id: m for m in messages if isinstance(m, ToolMessage)}
-    trace: list[dict[str, Any]] = []
-    for message in messages:
-        if not isinstance(message, AIMessage):
-            continue
-        for call in message.tool_calls:
-            result = results.get(call["id"] or "")
-            artifact = getattr(result, "artifact", None) if result is not None else None
-            entry: dict[str, Any] = {"name": call["name"], "arguments": dict(call["args"]), "id": call["id"]}
-            if isinstance(artifact, dict):
-                entry.update(
-                    ok=artifact.get("ok"), output=artifact.get("output"), error=artifact.get("error")
-                )
-                entry["kind"] = artifact.get("kind")
-            elif result is not None:
-                content = str(result.content)
-                rejected = content.startswith("User rejected")
-                entry.update(ok=False if rejected else result.status != "error", output=None)
-                entry["error"] = content if (rejected or result.status == "error") else None
-                entry["rejected"] = rejected
-            else:
-                entry.update(ok=None, output=None, error="not run")
-            spec = RETAIL_TOOLS.get(call["name"])
-            entry.setdefault("kind", spec.kind.value if spec else None)
-            trace.append(entry)
-    return trace
-
-
-def dumps(value: Any) -> str:
-    return json.dumps(value, ensure_ascii=False, default=str)

@@ -106,15 +106,9 @@ def turn_record(number: int, text: str, result: TurnResult) -> dict[str, Any]:
         "turn": number,
         "text": text,
         "reply": result.reply,
-        "citations": result.citations,
+        "citations": [c.model_dump() for c in result.citations],
         "tool_calls": [
-            {
-                "name": call.get("name"),
-                "arguments": call.get("arguments"),
-                "ok": call.get("ok"),
-                "output": call.get("output"),
-                "error": call.get("error"),
-            }
+            call.model_dump(mode="json", include={"name", "arguments", "ok", "output", "error"})
             for call in result.tool_calls
         ],
         "status": result.status.value,
@@ -161,10 +155,10 @@ def print_turn(console: Console, result: TurnResult) -> None:
     from rich.markup import escape
 
     for call in result.tool_calls:
-        outcome = {True: "ok", False: "failed", None: "waiting for your yes"}.get(call.get("ok"), "?")
-        detail = f" - {_short(call['error'], 60)}" if call.get("error") else ""
+        outcome = {True: "ok", False: "failed", None: "waiting for your yes"}.get(call.ok, "?")
+        detail = f" - {_short(call.error, 60)}" if call.error else ""
         console.print(
-            f"[dim]  tool {escape(call['name'])}({escape(_short(call.get('arguments', {}), 70))}) "
+            f"[dim]  tool {escape(call.name)}({escape(_short(call.arguments, 70))}) "
             f"-> {outcome}{escape(detail)}[/dim]",
             highlight=False,
         )
@@ -172,9 +166,9 @@ def print_turn(console: Console, result: TurnResult) -> None:
         console.print(f"[bold green]assistant>[/bold green] {escape(result.reply)}", highlight=False)
     for citation in result.citations:
         console.print(
-            f"  [cyan][{citation['ref']}][/cyan] "
-            f"{escape(str(citation.get('title') or citation['article_id']))}"
-            f" [dim]{escape(str(citation.get('url') or ''))}[/dim]",
+            f"  [cyan][{citation.ref}][/cyan] "
+            f"{escape(str(citation.title or citation.article_id))}"
+            f" [dim]{escape(str(citation.url or ''))}[/dim]",
             highlight=False,
         )
     status = f"{result.status.value}, {result.latency_ms:.0f} ms, {result.provider}"

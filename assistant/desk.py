@@ -15,12 +15,17 @@ from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 
-from assistant.agent import TurnContext, tool_trace
-from assistant.planner.planner import AUTH_MARKER, COPILOT_MARKER, order_summary
-from assistant.service import SupportService, verify_citations
+from assistant.agent import TurnContext
+from assistant.planner.answers import answer_from_hits
+from assistant.planner.state import AUTH_MARKER, COPILOT_MARKER
+from assistant.records import ToolCallRecord
+from assistant.reply import compose_reply, verify_citations
+from assistant.service import SupportService
 from assistant.store.conversations import Conversation, ConversationConflict, Message, Suggestion
 from assistant.store.models import ConversationStatus, MessageRole, SuggestionChoice
 from assistant.tools.base import CustomerScope
+from assistant.tools.outcomes import ToolOutcome, tool_trace
+from assistant.tools.wording import order_summary
 
 # Queue priority = severity of the takeover + how long the customer has waited + what they spend with us.
 WAIT_WEIGHT_PER_MINUTE = 0.02
@@ -62,11 +67,11 @@ def summarise(messages: list[Message], takeover: dict[str, Any] | None) -> str:
     if len(customer) > 1:
         parts.append(f'Latest: "{_clip(customer[-1])}"')
     done = [
-        f"{t['name']}({', '.join(f'{k}={v}' for k, v in t.get('arguments', {}).items())})"
+        f"{t.name}({', '.join(f'{k}={v}' for k, v in t.arguments.items())})"
         for m in messages
         if m.role == MessageRole.BOT
         for t in m.tool_calls
-        if t.get("kind") == "write" and t.get("ok")
+        if t.kind == "write" and t.ok
     ]
     if done:
         parts.append("The bot already did: " + "; ".join(done))
@@ -82,8 +87,8 @@ def transcript(messages: list[Message], takeover: dict[str, Any] | None) -> str:
         if message.text.strip():
             lines.append(f"{message.role.value}: {message.text.strip()}")
         for call in message.tool_calls:
-            outcome = "ok" if call.get("ok") else f"failed: {call.get('error')}"
-            lines.append(f"  tool {call.get('name')}({call.get('arguments')}) -> {outcome}")
+            outcome = "ok" if call.ok else f"failed: {call.error}"
+            lines.append(f"  tool {call.name}({call.arguments}) -> {outcome}")
     if takeover:
         lines.append(f"handed over because: {takeover.get('reason') or takeover.get('trigger')}")
     return "\n".join(lines)
@@ -237,59 +242,58 @@ class AgentDesk:
         messages = self._copilot_messages(conversation, transcript)
         if not any(isinstance(m, HumanMessage) for m in messages):
             return None
-        agent = self.service.copilot_agent
+        parts = self.service.parts
+        agent = parts.copilot_agent
         config = {"configurable": {"thread_id": f"copilot:{conversation.id}:{uuid.uuid4().hex}"}}
+        language = conversation.language or "en"
         context = TurnContext(
-            scope=CustomerScope.customer(conversation.user_id), conversation_id=conversation.id
+            scope=CustomerScope.customer(conversation.user_id),
+            conversation_id=conversation.id,
+            language=language,
         )
         state = agent.invoke({"messages": messages}, config, context=context)
         run = list(state.get("messages", []))[len(messages) :]
-        trace = tool_trace(run)
-        snapshot = agent.get_state(config)
-        interrupts = [i.value for i in getattr(snapshot, "interrupts", ()) if isinstance(i.value, dict)]
-        language = conversation.language or "en"
-        if interrupts:
-            actions = interrupts[0].get("action_requests", [])
-            description = "; ".join(a.get("description", a["name"]) for a in actions)
-            text = self.service.replies("confirm", language, description=description)
+        trace = tool_trace(run, parts.toolkit.kinds())
+        reply = compose_reply(agent, config, run, trace, language, self.service.replies)
+        if reply.awaiting is not None:
+            actions = reply.awaiting["actions"]
             return {
-                "text": text,
+                "text": reply.text,
                 "citations": [],
-                "tool_results": [t for t in trace if t.get("ok")],
+                "tool_results": [t.model_dump(mode="json") for t in trace if t.ok],
                 "proposed_actions": [{"name": a["name"], "arguments": a.get("args", {})} for a in actions],
             }
-        final = next((m for m in reversed(run) if isinstance(m, AIMessage) and not m.tool_calls), None)
-        if final is None or not str(final.content).strip():
+        if reply.empty or not reply.text.strip():
             return None
-        text, citations, _ = verify_citations(str(final.content), trace)
-        return {"text": text, "citations": citations, "tool_results": trace, "proposed_actions": []}
+        return {
+            "text": reply.text,
+            "citations": [c.model_dump() for c in reply.citations],
+            "tool_results": [t.model_dump(mode="json") for t in trace],
+            "proposed_actions": [],
+        }
 
     def _knowledge_draft(self, conversation: Conversation, question: str) -> dict[str, Any] | None:
         """A help-centre answer to the latest message, whatever the copilot chose to do."""
-        messages: list[BaseMessage] = [HumanMessage(question)]
-        from assistant.planner.planner import ToolOutcome
-
+        planner = self.service.parts.planner
         hits = [
             {k: getattr(h, k) for k in ("article_id", "title", "section", "url", "text", "score")}
             for h in self.service.help_center.search(question)
         ]
-        outcome = ToolOutcome(
-            "search_help_center", {"query": question}, True, {"query": question, "hits": hits}
-        )
-        state = self.service.planner.build_state(messages)
-        step = self.service.planner.answer_from_hits(state, outcome)
+        output = {"query": question, "hits": hits}
+        outcome = ToolOutcome("search_help_center", {"query": question}, True, output)
+        step = answer_from_hits(planner.kit, planner.build_state([HumanMessage(question)]), outcome)
         if step.failed:
             return None
-        trace = [
-            {
-                "name": "search_help_center",
-                "arguments": {"query": question},
-                "ok": True,
-                "output": {"hits": hits},
-            }
-        ]
-        text, citations, _ = verify_citations(step.text, trace)
-        return {"text": text, "citations": citations, "tool_results": [], "proposed_actions": []}
+        search = ToolCallRecord(
+            name="search_help_center", arguments={"query": question}, ok=True, output=output
+        )
+        text, citations, _ = verify_citations(step.text, [search])
+        return {
+            "text": text,
+            "citations": [c.model_dump() for c in citations],
+            "tool_results": [],
+            "proposed_actions": [],
+        }
 
     def _orders_draft(self, conversation: Conversation) -> dict[str, Any] | None:
         _, orders = self.customer_profile(conversation)

@@ -69,7 +69,7 @@ def first_response_seconds(messages: Sequence[Message]) -> float | None:
 def human_response_seconds(record: ConversationRecord) -> float | None:
     takeover_at = record.conversation.waiting_since
     takeover_message = next(
-        (m for m in record.messages if m.role == MessageRole.CUSTOMER and (m.guard or {}).get("takeover")),
+        (m for m in record.messages if m.role == MessageRole.CUSTOMER and m.guard and m.guard.takeover),
         None,
     )
     start = takeover_message.created_at if takeover_message is not None else takeover_at
@@ -89,8 +89,8 @@ def sentiment_over_time(records: Sequence[ConversationRecord]) -> list[dict[str,
     by_day: dict[str, list[float]] = {}
     for record in records:
         for message in record.messages:
-            sentiment = (message.guard or {}).get("sentiment")
-            if message.role == MessageRole.CUSTOMER and isinstance(sentiment, int | float):
+            sentiment = message.guard.sentiment if message.guard else None
+            if message.role == MessageRole.CUSTOMER and sentiment is not None:
                 by_day.setdefault(message.created_at.date().isoformat(), []).append(float(sentiment))
     return [
         {"day": day, "mean_sentiment": round(sum(v) / len(v), 4), "messages": len(v)}
@@ -103,7 +103,7 @@ def last_reply_failed(messages: Sequence[Message]) -> bool:
     last_bot = next((m for m in reversed(messages) if m.role == MessageRole.BOT), None)
     if last_bot is None:
         return False
-    searched = [t for t in last_bot.tool_calls if t.get("name") == "search_help_center"]
+    searched = [t for t in last_bot.tool_calls if t.name == "search_help_center"]
     return not last_bot.text.strip() or (bool(searched) and not last_bot.citations)
 
 

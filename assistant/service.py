@@ -1,40 +1,41 @@
 """SupportService: one customer turn, end to end. The CLI, the HTTP API and the evaluation all call this.
 
 Order of a turn: persist the customer's message -> if a human has (or is about to take) the conversation,
-stay silent -> run the agent (guard first, then planner/LLM and tools) -> verify citations -> persist the
-reply with its citations, tool trace and latency -> apply the guard's or the transfer tool's handover.
+stay silent -> decide what the message means for a change waiting for a yes -> run the agent (guard first,
+then planner/LLM and tools) -> compose the reply (reply.py: the change to confirm, or the final answer with
+verified citations) -> persist it with its citations, tool trace and latency -> apply the guard's or the
+transfer tool's handover.
 """
 
 from __future__ import annotations
 
-import re
 import time
 from collections.abc import Callable
 from dataclasses import dataclass, field
-from functools import cached_property
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.types import Command
 
-from assistant.agent import (
-    TurnContext,
-    build_agent,
-    build_checkpointer,
-    build_openai_model,
-    build_tools,
-    tool_trace,
-)
+from assistant.agent import TurnContext, guard_history
 from assistant.confirmations import classify_confirmation
-from assistant.planner.planner import AUTH_MARKER, Replies
-from assistant.store.conversations import Conversation, ConversationStore
+from assistant.guard.guard import handover_message
+from assistant.parts import ServiceParts
+from assistant.planner.state import AUTH_MARKER
+from assistant.prompts import Replies
+from assistant.records import Citation, GuardDecision, ToolCallRecord
+from assistant.reply import compose_reply, pending_interrupts
+from assistant.shop.store import ShopStore
+from assistant.store.conversations import Conversation, ConversationStore, Message
 from assistant.store.models import ConversationStatus, MessageRole
 from assistant.tools.base import CustomerScope
+from assistant.tools.help_center import HelpCenter
+from assistant.tools.outcomes import tool_trace
 from knowledge.language import detect_language
 from knowledge.settings import Settings
 
-_CITATION_RE = re.compile(r"\s?\[(\d{1,2})\]")
 TokenCallback = Callable[[str], None]
+RECURSION_LIMIT = 60
 
 
 @dataclass
@@ -42,9 +43,9 @@ class TurnResult:
     conversation_id: str
     status: ConversationStatus
     reply: str | None  # None: the bot stays silent (a human has the conversation)
-    citations: list[dict[str, Any]] = field(default_factory=list)
-    tool_calls: list[dict[str, Any]] = field(default_factory=list)
-    guard: dict[str, Any] | None = None
+    citations: list[Citation] = field(default_factory=list)
+    tool_calls: list[ToolCallRecord] = field(default_factory=list)
+    guard: GuardDecision | None = None
     handover: bool = False
     awaiting_confirmation: dict[str, Any] | None = None
     failed: bool = False
@@ -59,9 +60,9 @@ class TurnResult:
             "conversation_id": self.conversation_id,
             "status": self.status.value,
             "reply": self.reply,
-            "citations": self.citations,
-            "tool_calls": self.tool_calls,
-            "guard": self.guard,
+            "citations": [c.model_dump() for c in self.citations],
+            "tool_calls": [t.model_dump(mode="json") for t in self.tool_calls],
+            "guard": self.guard.model_dump(mode="json") if self.guard else None,
             "handover": self.handover,
             "awaiting_confirmation": self.awaiting_confirmation,
             "failed": self.failed,
@@ -71,172 +72,61 @@ class TurnResult:
         }
 
 
-class HelpCenterAdapter:
-    """search_help_center's view of the index: top-k hits, and an empty list when nothing is indexed yet."""
+@dataclass
+class _Turn:
+    """One customer turn in progress."""
 
-    def __init__(self, settings: Settings) -> None:
-        self.settings = settings
+    conversation: Conversation
+    customer_message: Message
+    language: str
+    scope: CustomerScope
+    started: float
+    config: dict[str, Any]
 
-    @cached_property
-    def index(self) -> Any:
-        from knowledge.index import HelpCenterIndex
+    @property
+    def id(self) -> str:
+        return self.conversation.id
 
-        return HelpCenterIndex(self.settings)
+    @property
+    def context(self) -> TurnContext:
+        return TurnContext(scope=self.scope, conversation_id=self.id, language=self.language)
 
-    def search(self, query: str) -> list[Any]:
-        from knowledge.index import KnowledgeIndexError
-
-        try:
-            # Articles in the customer's language first; all languages when those do not answer it.
-            hits = list(self.index.search(query, k=self.settings.search_k, locale=detect_language(query)))
-            if not hits or max(h.score for h in hits) < self.settings.min_answer_score:
-                hits = list(self.index.search(query, k=self.settings.search_k))
-            return hits
-        except KnowledgeIndexError:
-            return []
+    def elapsed_ms(self) -> float:
+        return (time.perf_counter() - self.started) * 1000
 
 
-def verify_citations(text: str, trace: list[dict[str, Any]]) -> tuple[str, list[dict[str, Any]], list[int]]:
-    """Keep only [n] markers that point at a hit of the latest help-centre search of this turn.
-
-    Returns the text without invalid markers, the citations (ref, article id, title, url, section) and the
-    invalid numbers that were removed.
-    """
-    searches = [t for t in trace if t["name"] == "search_help_center" and t.get("ok")]
-    hits: list[dict[str, Any]] = (searches[-1].get("output") or {}).get("hits", []) if searches else []
-    citations: list[dict[str, Any]] = []
-    invalid: list[int] = []
-
-    def check(match: re.Match[str]) -> str:
-        ref = int(match.group(1))
-        if 1 <= ref <= len(hits):
-            if all(c["ref"] != ref for c in citations):
-                hit = hits[ref - 1]
-                citations.append(
-                    {
-                        "ref": ref,
-                        "article_id": hit.get("article_id"),
-                        "title": hit.get("title"),
-                        "url": hit.get("url"),
-                        "section": hit.get("section"),
-                    }
-                )
-            return match.group(0)
-        invalid.append(ref)
-        return ""
-
-    cleaned = _CITATION_RE.sub(check, text)
-    return cleaned, sorted(citations, key=lambda c: c["ref"]), invalid
+def _decisions(kind: str, count: int) -> Command:
+    return Command(resume={"decisions": [{"type": kind}] * count})
 
 
 class SupportService:
-    def __init__(self, settings: Settings) -> None:
+    def __init__(self, settings: Settings, parts: ServiceParts | None = None) -> None:
         self.settings = settings
         settings.ensure_data_dir()
+        self.parts = parts or ServiceParts(settings)
 
-    # --- parts (built on first use; each is cheap to hold, some are slow to build) ----------------
-    @cached_property
+    # --- the parts most callers need -----------------------------------------------------------------
+    @property
     def conversations(self) -> ConversationStore:
-        store = ConversationStore(str(self.settings.database_url))
-        store.migrate()
-        return store
+        return self.parts.conversations
 
-    @cached_property
-    def shop(self) -> Any:
-        from assistant.shop.store import ShopStore
+    @property
+    def shop(self) -> ShopStore:
+        return self.parts.shop
 
-        store = ShopStore(str(self.settings.database_url))
-        store.migrate()
-        return store
+    @property
+    def help_center(self) -> HelpCenter:
+        return self.parts.help_center
 
-    @cached_property
-    def help_center(self) -> HelpCenterAdapter:
-        return HelpCenterAdapter(self.settings)
-
-    @cached_property
-    def embedder(self) -> Any:
-        from knowledge.embeddings import get_embedder
-
-        return get_embedder(self.settings)
-
-    @cached_property
-    def conversation_encoder(self) -> Any:
-        """The embedder with a cache: planner and guard embed the same sentences turn after turn."""
-        from knowledge.embeddings import CachedEncoder
-
-        return CachedEncoder(self.embedder.encode)
-
-    @cached_property
-    def planner(self) -> Any:
-        from assistant.planner.planner import OfflinePlanner
-
-        return OfflinePlanner(
-            self.conversation_encoder,
-            shop_name=self.settings.shop_name,
-            min_answer_score=self.settings.min_answer_score,
-        )
-
-    @cached_property
+    @property
     def replies(self) -> Replies:
-        return Replies(self.settings.shop_name)
-
-    @cached_property
-    def guard(self) -> Any:
-        from assistant.guard.guard import SentimentGuard
-
-        model_sentiment = None
-        if self.provider == "openai" and self.settings.guard_model_sentiment:
-            from assistant.model_helpers import ModelSentiment
-
-            model_sentiment = ModelSentiment(self.settings)
-        return SentimentGuard(
-            self.settings, similarity=self.conversation_encoder, model_sentiment=model_sentiment
-        )
-
-    @cached_property
-    def checkpointer(self) -> Any:
-        return build_checkpointer(self.settings)
-
-    @cached_property
-    def tools(self) -> list[Any]:
-        return build_tools(self.shop, self.help_center)
-
-    @cached_property
-    def offline_model(self) -> Any:
-        from assistant.planner.model import OfflinePlannerChatModel
-
-        return OfflinePlannerChatModel(planner=self.planner)
+        return self.parts.replies
 
     @property
     def provider(self) -> str:
-        return self.settings.effective_llm_provider
+        return self.parts.provider
 
-    @cached_property
-    def agent(self) -> Any:
-        primary = build_openai_model(self.settings) if self.provider == "openai" else None
-        return build_agent(
-            self.settings,
-            offline_model=self.offline_model,
-            primary_model=primary,
-            tools=self.tools,
-            guard=self.guard,
-            checkpointer=self.checkpointer,
-        )
-
-    @cached_property
-    def copilot_agent(self) -> Any:
-        """The same agent for human agents' suggestions: no guard, WRITE tools interrupt and never run."""
-        primary = build_openai_model(self.settings) if self.provider == "openai" else None
-        return build_agent(
-            self.settings,
-            offline_model=self.offline_model,
-            primary_model=primary,
-            tools=self.tools,
-            guard=None,
-            checkpointer=self.checkpointer,
-        )
-
-    # --- conversations -----------------------------------------------------------------------
+    # --- conversations -----------------------------------------------------------------------------
     def start_conversation(
         self, channel: str = "widget", user_id: str | None = None, language: str | None = None
     ) -> tuple[Conversation, str]:
@@ -258,158 +148,141 @@ class SupportService:
                 latency_ms=(time.perf_counter() - started) * 1000,
                 provider=self.provider,
             )
-        scope = CustomerScope.customer(conversation.user_id)
-        language = detect_language(text, default=conversation.language or "en")
-        context = TurnContext(scope=scope, conversation_id=conversation_id, language=language)
-        config: dict[str, Any] = {"configurable": {"thread_id": conversation_id}, "recursion_limit": 60}
-        prefix = ""
-        pending = self._pending_interrupts(config)
-        run_input: Any
-        if pending:
-            # A listed change waits for an explicit yes; the guard still hears this message first.
-            decision = self.guard.evaluate(text, self._guard_history(config))
-            if decision.takeover:
-                self._run(
-                    Command(resume={"decisions": [{"type": "reject"}] * len(pending)}), config, context, None
-                )
-                return self._finish_handover(
-                    conversation_id, customer_message.seq, decision, started, language
-                )
-            answer = classify_confirmation(text)
-            if answer == "yes":
-                run_input = Command(resume={"decisions": [{"type": "approve"}] * len(pending)})
-            elif answer == "no":
-                run_input = Command(resume={"decisions": [{"type": "reject"}] * len(pending)})
-            else:
-                # Something else entirely: drop the pending change, then handle the new message.
-                self._run(
-                    Command(resume={"decisions": [{"type": "reject"}] * len(pending)}), config, context, None
-                )
-                run_input = {"messages": [*self._agent_notes(conversation_id), HumanMessage(text)]}
-        else:
-            notes: list[BaseMessage] = list(self._agent_notes(conversation_id))
-            if conversation.user_id and not self._thread_knows_user(config):
-                notes.insert(0, SystemMessage(f"{AUTH_MARKER} {conversation.user_id}"))
-            run_input = {"messages": [*notes, HumanMessage(text)]}
+        turn = _Turn(
+            conversation=conversation,
+            customer_message=customer_message,
+            language=detect_language(text, default=conversation.language or "en"),
+            scope=CustomerScope.customer(conversation.user_id),
+            started=started,
+            config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
+        )
+        run_input = self._run_input(turn, text)
+        if isinstance(run_input, GuardDecision):
+            return self._guard_handover(turn, run_input)
+        return self._run_turn(turn, run_input, on_token)
 
-        before = len(self._state_messages(config))
-        if isinstance(run_input, Command):
-            # The approved (or rejected) WRITE call sits in the message before the interrupt: trace it in
-            # this turn, the turn in which it ran, with its result.
-            before = self._last_tool_call_index(config)
-        state = self._run(run_input, config, context, on_token)
-        messages: list[BaseMessage] = list(state.get("messages", []))
-        run_messages = messages[before:]
-        trace = tool_trace(run_messages)
-        guard = state.get("guard_decision")
-        if guard:
-            self.conversations.set_message_guard(conversation_id, customer_message.seq, guard)
-        if scope.user_id and scope.user_id != conversation.user_id:
-            self.conversations.set_user(conversation_id, scope.user_id)
-        if language != conversation.language:
-            self.conversations.set_language(conversation_id, language)
+    # --- the steps of a turn -------------------------------------------------------------------------
+    def _run_input(self, turn: _Turn, text: str) -> Any:
+        """What the agent runs on: the new message, or the customer's answer to a change waiting for a yes.
 
-        interrupts = self._pending_interrupts(config)
-        awaiting = None
-        failed = False
-        citations: list[dict[str, Any]] = []
-        invalid: list[int] = []
-        if interrupts:
-            request = interrupts[0]
-            descriptions = [a.get("description", a["name"]) for a in request.get("action_requests", [])]
-            reply = prefix + self.replies("confirm", language, description="; ".join(descriptions))
-            awaiting = {"actions": request.get("action_requests", [])}
-            if on_token is not None:
-                on_token(reply)
-        else:
-            final = next(
-                (m for m in reversed(run_messages) if isinstance(m, AIMessage) and not m.tool_calls), None
+        A guard takeover while a change waits comes back as the GuardDecision (the change is dropped).
+        """
+        pending = pending_interrupts(self.parts.agent, turn.config)
+        if not pending:
+            notes: list[BaseMessage] = list(self._agent_notes(turn.id))
+            if turn.conversation.user_id and not self._thread_knows_user(turn.config):
+                notes.insert(0, SystemMessage(f"{AUTH_MARKER} {turn.conversation.user_id}"))
+            return {"messages": [*notes, HumanMessage(text)]}
+        # A listed change waits for an explicit yes; the guard still hears this message first.
+        decision = self.parts.guard.evaluate(text, guard_history(self._state_messages(turn.config)))
+        if decision.takeover:
+            self._run(_decisions("reject", len(pending)), turn, None)
+            return decision
+        answer = classify_confirmation(text)
+        if answer in ("yes", "no"):
+            return _decisions("approve" if answer == "yes" else "reject", len(pending))
+        # Something else entirely: drop the pending change, then handle the new message.
+        self._run(_decisions("reject", len(pending)), turn, None)
+        return {"messages": [*self._agent_notes(turn.id), HumanMessage(text)]}
+
+    def _run_turn(self, turn: _Turn, run_input: Any, on_token: TokenCallback | None) -> TurnResult:
+        agent = self.parts.agent
+        # An approved (or declined) WRITE sits in the message before the interrupt: trace it in this turn,
+        # the turn in which it ran, with its result.
+        resuming = isinstance(run_input, Command)
+        before = (
+            self._last_tool_call_index(turn.config) if resuming else len(self._state_messages(turn.config))
+        )
+        state = self._run(run_input, turn, on_token)
+        run_messages: list[BaseMessage] = list(state.get("messages", []))[before:]
+        trace = tool_trace(run_messages, self.parts.toolkit.kinds())
+        guard = GuardDecision.model_validate(state["guard_decision"]) if state.get("guard_decision") else None
+        if guard is not None:
+            self.conversations.set_message_guard(
+                turn.id, turn.customer_message.seq, guard.model_dump(mode="json")
             )
-            raw = str(final.content) if final is not None else self.replies("clarify", language)
-            meta = (final.response_metadata or {}).get("parley", {}) if final is not None else {}
-            reply, citations, invalid = verify_citations(raw, trace)
-            searched = any(t["name"] == "search_help_center" for t in trace)
-            failed = bool(meta.get("failed")) or final is None or (searched and not citations and not meta)
-            reply = prefix + reply
-        latency_ms = (time.perf_counter() - started) * 1000
+        if turn.scope.user_id and turn.scope.user_id != turn.conversation.user_id:
+            self.conversations.set_user(turn.id, turn.scope.user_id)
+        if turn.language != turn.conversation.language:
+            self.conversations.set_language(turn.id, turn.language)
+        reply = compose_reply(agent, turn.config, run_messages, trace, turn.language, self.replies)
+        if reply.awaiting is not None and on_token is not None:
+            on_token(reply.text)
+        latency_ms = turn.elapsed_ms()
         bot_message = self.conversations.add_message(
-            conversation_id,
+            turn.id,
             MessageRole.BOT,
-            reply,
-            citations=citations,
-            tool_calls=trace,
+            reply.text,
+            citations=[c.model_dump() for c in reply.citations],
+            tool_calls=[t.model_dump(mode="json") for t in trace],
             latency_ms=latency_ms,
         )
-        status = ConversationStatus.BOT
-        handover = False
-        if guard and guard.get("takeover"):
-            self.conversations.request_human(
-                conversation_id, guard, priority=float(guard.get("severity", 0.5))
-            )
-            status, handover = ConversationStatus.WAITING_FOR_HUMAN, True
-        transfer = next((t for t in trace if t["name"] == "transfer_to_human_agents" and t.get("ok")), None)
-        if transfer is not None and not handover:
-            decision = {
-                "takeover": True,
-                "trigger": "agent_transfer",
-                "reason": str(transfer["arguments"].get("summary", "the agent transferred the conversation"))[
-                    :500
-                ],
-                "severity": 0.5,
-                "language": language,
-            }
-            self.conversations.request_human(conversation_id, decision, priority=0.5)
-            status, handover = ConversationStatus.WAITING_FOR_HUMAN, True
+        status, handover = self._apply_handover(turn, guard, trace)
         return TurnResult(
-            conversation_id=conversation_id,
+            conversation_id=turn.id,
             status=status,
-            reply=reply,
-            citations=citations,
+            reply=reply.text,
+            citations=reply.citations,
             tool_calls=trace,
             guard=guard,
             handover=handover,
-            awaiting_confirmation=awaiting,
-            failed=failed,
-            invalid_citations=invalid,
+            awaiting_confirmation=reply.awaiting,
+            failed=reply.failed,
+            invalid_citations=reply.invalid_citations,
             latency_ms=latency_ms,
-            customer_seq=customer_message.seq,
+            customer_seq=turn.customer_message.seq,
             reply_seq=bot_message.seq,
             provider=self.provider,
         )
 
-    def _finish_handover(
-        self, conversation_id: str, customer_seq: int, decision: Any, started: float, language: str
-    ) -> TurnResult:
-        from assistant.guard.guard import handover_message
+    def _apply_handover(
+        self, turn: _Turn, guard: GuardDecision | None, trace: list[ToolCallRecord]
+    ) -> tuple[ConversationStatus, bool]:
+        """The guard's takeover, or the agent's transfer to a person, puts the conversation in the queue."""
+        if guard is not None and guard.takeover:
+            self.conversations.request_human(turn.id, guard.model_dump(mode="json"), priority=guard.severity)
+            return ConversationStatus.WAITING_FOR_HUMAN, True
+        transfer = next((t for t in trace if t.name == "transfer_to_human_agents" and t.ok), None)
+        if transfer is None:
+            return ConversationStatus.BOT, False
+        reason = str(transfer.arguments.get("summary", "the agent transferred the conversation"))[:500]
+        decision = {
+            "takeover": True,
+            "trigger": "agent_transfer",
+            "reason": reason,
+            "severity": 0.5,
+            "language": turn.language,
+        }
+        self.conversations.request_human(turn.id, decision, priority=0.5)
+        return ConversationStatus.WAITING_FOR_HUMAN, True
 
+    def _guard_handover(self, turn: _Turn, decision: GuardDecision) -> TurnResult:
+        """The guard took over while a change waited for a yes: the change is dropped, a person is asked."""
         guard = decision.model_dump(mode="json")
-        self.conversations.set_message_guard(conversation_id, customer_seq, guard)
-        reply = handover_message(decision.language or language, self.settings.expected_wait_minutes)
-        latency_ms = (time.perf_counter() - started) * 1000
-        bot_message = self.conversations.add_message(
-            conversation_id, MessageRole.BOT, reply, latency_ms=latency_ms
-        )
-        self.conversations.request_human(conversation_id, guard, priority=float(guard.get("severity", 0.5)))
+        self.conversations.set_message_guard(turn.id, turn.customer_message.seq, guard)
+        reply = handover_message(decision.language or turn.language, self.settings.expected_wait_minutes)
+        latency_ms = turn.elapsed_ms()
+        bot_message = self.conversations.add_message(turn.id, MessageRole.BOT, reply, latency_ms=latency_ms)
+        self.conversations.request_human(turn.id, guard, priority=decision.severity)
         return TurnResult(
-            conversation_id=conversation_id,
+            conversation_id=turn.id,
             status=ConversationStatus.WAITING_FOR_HUMAN,
             reply=reply,
-            guard=guard,
+            guard=decision,
             handover=True,
             latency_ms=latency_ms,
-            customer_seq=customer_seq,
+            customer_seq=turn.customer_message.seq,
             reply_seq=bot_message.seq,
             provider=self.provider,
         )
 
-    # --- agent plumbing ------------------------------------------------------------------------
-    def _run(
-        self, run_input: Any, config: dict[str, Any], context: TurnContext, on_token: TokenCallback | None
-    ) -> Any:
+    # --- agent plumbing ------------------------------------------------------------------------------
+    def _run(self, run_input: Any, turn: _Turn, on_token: TokenCallback | None) -> Any:
         state: Any = {}
-        for mode, chunk in self.agent.stream(
-            run_input, config, context=context, stream_mode=["messages", "values"]
-        ):
+        stream = self.parts.agent.stream(
+            run_input, turn.config, context=turn.context, stream_mode=["messages", "values"]
+        )
+        for mode, chunk in stream:
             if mode == "values":
                 state = chunk
             elif on_token is not None:
@@ -422,9 +295,12 @@ class SupportService:
                     on_token(str(message.content))
         return state
 
+    def _state(self, config: dict[str, Any]) -> Any:
+        snapshot = self.parts.agent.get_state(config)
+        return snapshot.values if snapshot and snapshot.values else {}
+
     def _state_messages(self, config: dict[str, Any]) -> list[BaseMessage]:
-        snapshot = self.agent.get_state(config)
-        return list(snapshot.values.get("messages", [])) if snapshot and snapshot.values else []
+        return list(self._state(config).get("messages", []))
 
     def _last_tool_call_index(self, config: dict[str, Any]) -> int:
         messages = self._state_messages(config)
@@ -434,22 +310,11 @@ class SupportService:
                 return index
         return len(messages)
 
-    def _pending_interrupts(self, config: dict[str, Any]) -> list[dict[str, Any]]:
-        snapshot = self.agent.get_state(config)
-        return [i.value for i in getattr(snapshot, "interrupts", ()) if isinstance(i.value, dict)]
-
     def _thread_knows_user(self, config: dict[str, Any]) -> bool:
         return any(
             isinstance(m, SystemMessage) and AUTH_MARKER in str(m.content)
             for m in self._state_messages(config)
         )
-
-    def _guard_history(self, config: dict[str, Any]) -> list[Any]:
-        from assistant.agent import _turn_record
-        from assistant.guard.guard import TurnRecord
-
-        records = [_turn_record(m, TurnRecord) for m in self._state_messages(config)]
-        return [r for r in records if r is not None]
 
     def _agent_notes(self, conversation_id: str) -> list[BaseMessage]:
         """What human agents wrote since the bot last spoke, so the bot knows after a handback."""

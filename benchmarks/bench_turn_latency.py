@@ -75,7 +75,7 @@ def raw_work_ms(service: SupportService, question: str) -> float:
 
     collection = get_chroma_client(service.settings).get_collection(service.settings.help_collection)
     started = time.perf_counter()
-    vector = service.embedder.encode([question])
+    vector = service.parts.embedder.encode([question])
     collection.query(query_embeddings=vector.tolist(), n_results=service.settings.search_k)
     return (time.perf_counter() - started) * 1000
 

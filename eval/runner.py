@@ -160,7 +160,8 @@ def run_question(
     retrieved = [h.article_id for h in retriever.search(case.question, k=SEARCH_K)]
     conversation, _ = service.start_conversation(channel="eval")
     result = service.customer_turn(conversation.id, case.question)
-    cited = [str(c.get("article_id")) for c in result.citations]
+    trace = [t.model_dump() for t in result.tool_calls]
+    cited = [str(c.article_id) for c in result.citations]
     declined = m.is_decline(result.reply, result.citations, result.handover)
     record: dict[str, Any] = {
         "id": case.id,
@@ -173,7 +174,7 @@ def run_question(
         "reply": result.reply,
         "citations": cited,
         "retrieved": retrieved,
-        "bot_retrieved": _hits_of(result.tool_calls),
+        "bot_retrieved": _hits_of(trace),
         "handover": result.handover,
         "failed": result.failed,
         "latency_ms": round(result.latency_ms, 1),
@@ -213,7 +214,7 @@ def run_question(
                 question=case.question,
                 reply=result.reply or "",
                 facts=case.facts,
-                passages=_passages_of(result.tool_calls),
+                passages=_passages_of(trace),
                 answerable=case.answerable,
                 language=case.locale,
             )
@@ -257,7 +258,8 @@ def run_conversation(service: Any, shops: dict[str, Any], case: ConversationCase
     bot_text = ""
     for number, turn in enumerate(case.turns, start=1):
         result = service.customer_turn(conversation.id, turn.text)
-        executed = [c for c in result.tool_calls if c.get("ok") is not None and not c.get("rejected")]
+        trace = [c.model_dump() for c in result.tool_calls]
+        executed = [c for c in trace if c.get("ok") is not None and not c.get("rejected")]
         calls.extend(executed)
         bot_text += "\n" + (result.reply or "")
         transcript.append(
@@ -272,11 +274,11 @@ def run_conversation(service: Any, shops: dict[str, Any], case: ConversationCase
                         "error": c.get("error"),
                         "rejected": bool(c.get("rejected")),
                     }
-                    for c in result.tool_calls
+                    for c in trace
                 ],
                 "status": result.status.value,
                 "latency_ms": round(result.latency_ms, 1),
-                "guard": (result.guard or {}).get("trigger") if result.guard else None,
+                "guard": result.guard.trigger if result.guard else None,
             }
         )
         if result.handover or result.status.value != "bot":
@@ -467,19 +469,22 @@ def run_evaluation(case_paths: Sequence[Path], options: RunOptions) -> EvalResul
         q_records: list[dict[str, Any]] = []
         c_records: list[dict[str, Any]] = []
         if questions or conversations:
+            from assistant.parts import ServiceParts
             from assistant.service import SupportService
+            from assistant.tools.help_center import HelpCenter
+            from knowledge.index import HelpCenterIndex
 
-            service = SupportService(settings)
-            retriever: Retriever = service.help_center.index
+            retriever: Retriever = HelpCenterIndex(settings)
             if options.wrap_retriever is not None:
-                retriever = options.wrap_retriever(retriever)
-                service.help_center.index = retriever  # the agent's search tool uses it too
+                retriever = options.wrap_retriever(retriever)  # the agent's search tool uses it too
+            help_center = HelpCenter(settings, index=retriever)  # type: ignore[arg-type]
+            service = SupportService(settings, ServiceParts(settings, help_center=help_center))
             baseline = None
             if options.baseline and questions:
                 from eval.baseline import NaiveRagBaseline
 
                 client = getattr(service.help_center.index, "client", None)
-                baseline = NaiveRagBaseline(settings, service.embedder, client=client)
+                baseline = NaiveRagBaseline(settings, service.parts.embedder, client=client)
             judge = None
             use_judge = options.judge if options.judge is not None else service.provider == "openai"
             if use_judge and questions:

@@ -54,7 +54,7 @@ def readable_validation_error(exc: RequestValidationError) -> str:
 
 def warm_up(service: SupportService) -> None:
     """Load the embedding model, intents, guard and index before the first customer waits for them."""
-    _ = service.agent, service.guard, service.conversations
+    _ = service.parts.agent, service.parts.guard, service.conversations
     service.help_center.search("warm up")
 
 

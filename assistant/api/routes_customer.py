@@ -76,14 +76,7 @@ def public_turn(result: TurnResult) -> dict[str, Any]:
         {
             "reply": result.reply,
             "citations": result.citations,
-            "tool_calls": [
-                {
-                    "name": t.get("name", ""),
-                    "arguments": t.get("arguments", {}) or {},
-                    "ok": bool(t.get("ok")),
-                }
-                for t in result.tool_calls
-            ],
+            "tool_calls": [t.public() for t in result.tool_calls],
             "status": result.status.value,
             "handover": result.handover,
             "awaiting_confirmation": awaiting,
@@ -189,7 +182,7 @@ def _run_turn(state: State, conversation_id: str, text: str, on_token: Any = Non
     state.metrics.turns.labels(outcome=outcome).inc()
     if result.handover:
         state.metrics.takeovers.labels(
-            trigger=str((result.guard or {}).get("trigger") or "agent_transfer")
+            trigger=str((result.guard.trigger if result.guard else None) or "agent_transfer")
         ).inc()
     return result
 

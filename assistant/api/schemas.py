@@ -7,6 +7,9 @@ from typing import Any, Literal
 
 from pydantic import BaseModel, ConfigDict, Field
 
+from assistant.records import Citation, PublicToolCall
+from assistant.store.conversations import Conversation, Message, Suggestion
+
 
 class ErrorResponse(BaseModel):
     detail: str = Field(description="A readable reason")
@@ -31,20 +34,6 @@ class StartConversationResponse(BaseModel):
 class MessageRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(description="The customer's message (not empty, at most settings.max_message_chars)")
-
-
-class Citation(BaseModel):
-    ref: int
-    article_id: str | None = None
-    title: str | None = None
-    url: str | None = None
-    section: str | None = None
-
-
-class PublicToolCall(BaseModel):
-    name: str
-    arguments: dict[str, Any] = Field(default_factory=dict)
-    ok: bool
 
 
 class ConfirmationAction(BaseModel):
@@ -103,45 +92,16 @@ class DecisionRequest(BaseModel):
     text: str | None = Field(None, description="The edited text (required for `edited`)")
 
 
-class ConversationOut(BaseModel):
-    id: str
-    channel: str
-    status: str
-    user_id: str | None
-    language: str | None
-    assigned_agent: str | None
-    takeover: dict[str, Any] | None
-    priority: float
-    waiting_since: datetime | None
-    created_at: datetime
-    updated_at: datetime
+class ConversationOut(Conversation):
+    """A conversation as agents see it (the store's record)."""
 
 
-class AgentMessageOut(BaseModel):
-    seq: int
-    role: str
-    text: str
-    author: str | None
-    citations: list[dict[str, Any]]
-    tool_calls: list[dict[str, Any]]
-    guard: dict[str, Any] | None
-    latency_ms: float | None
-    created_at: datetime
+class AgentMessageOut(Message):
+    """A message with its citations, tool calls, guard decision and latency (the store's record)."""
 
 
-class SuggestionOut(BaseModel):
-    id: int
-    conversation_id: str
-    agent: str
-    draft_index: int
-    draft_text: str
-    citations: list[dict[str, Any]]
-    tool_results: list[dict[str, Any]]
-    proposed_actions: list[dict[str, Any]]
-    choice: str
-    final_text: str | None
-    created_at: datetime
-    decided_at: datetime | None
+class SuggestionOut(Suggestion):
+    """A suggested reply and what the agent decided (the store's record)."""
 
 
 class AgentConversationDetail(BaseModel):

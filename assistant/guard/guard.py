@@ -12,13 +12,12 @@ import dataclasses
 import logging
 from collections.abc import Callable, Sequence
 from dataclasses import dataclass
-from enum import StrEnum
 from typing import Literal
 
 import numpy as np
-from pydantic import BaseModel, Field
 
 from assistant.guard import detectors
+from assistant.records import GuardDecision, GuardTrigger
 from knowledge.language import DEFAULT_LANGUAGE, stopword_language
 from knowledge.settings import Settings
 
@@ -26,18 +25,6 @@ log = logging.getLogger(__name__)
 
 Similarity = Callable[[list[str]], np.ndarray]
 ModelSentimentFn = Callable[[str, str], float | None]
-
-
-class GuardTrigger(StrEnum):
-    NEGATIVE_SENTIMENT = "negative_sentiment"
-    SENTIMENT_TRAJECTORY = "sentiment_trajectory"
-    EXPLICIT_REQUEST = "explicit_request"
-    PROFANITY = "profanity"
-    SHOUTING = "shouting"
-    THREAT_TO_LEAVE = "threat_to_leave"
-    PUBLIC_COMPLAINT = "public_complaint"
-    REPEATED_REQUEST = "repeated_request"
-    BOT_FAILURES = "bot_failures"
 
 
 # Base queue priority per trigger (0..1): a customer threatening to go public or to leave, or swearing,
@@ -53,19 +40,6 @@ TRIGGER_SEVERITY: dict[GuardTrigger, float] = {
     GuardTrigger.REPEATED_REQUEST: 0.55,
     GuardTrigger.EXPLICIT_REQUEST: 0.5,
 }
-
-
-class GuardDecision(BaseModel):
-    """What the guard decided for one customer message (persisted with the message as JSON)."""
-
-    takeover: bool
-    trigger: GuardTrigger | None = None  # the most severe trigger that fired
-    reason: str  # which trigger fired and why, in words; "no trigger" otherwise
-    sentiment: float = Field(ge=-1.0, le=1.0)  # this message's compound score
-    severity: float = Field(ge=0.0, le=1.0)  # queue priority
-    language: str  # "en" | "fr" | "nl"
-    signals: dict[str, float]  # every detector's score
-    triggers: list[GuardTrigger] = Field(default_factory=list)  # all triggers that fired, most severe first
 
 
 @dataclass(frozen=True)

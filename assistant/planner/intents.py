@@ -12,6 +12,7 @@ from collections.abc import Callable
 from dataclasses import dataclass
 from functools import cached_property
 from importlib import resources
+from typing import Protocol
 
 import numpy as np
 import yaml
@@ -74,6 +75,12 @@ class IntentResult:
     intent: str
     confidence: float
     source: str  # "rule" | "neighbour" | "default"
+
+
+class Classifier(Protocol):
+    """What the planner needs of intent detection (tests pass a fake that maps texts to intents)."""
+
+    def classify(self, text: str, allow_human: bool = True) -> IntentResult: ...
 
 
 class IntentClassifier:

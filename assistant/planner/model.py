@@ -16,7 +16,8 @@ from langchain_core.runnables import Runnable
 from langchain_core.tools import BaseTool
 from pydantic import ConfigDict
 
-from assistant.planner.planner import OfflinePlanner, Step
+from assistant.planner.planner import OfflinePlanner
+from assistant.planner.state import Step
 
 _CHUNK_RE = re.compile(r"\S+\s*")
 

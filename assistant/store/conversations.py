@@ -20,6 +20,7 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.db import session_factory
+from assistant.records import Citation, GuardDecision, ToolCallRecord
 from assistant.store.models import (
     ConversationRow,
     ConversationStatus,
@@ -44,9 +45,9 @@ class Message(BaseModel):
     role: MessageRole
     text: str
     author: str | None = None
-    citations: list[dict[str, Any]] = Field(default_factory=list)
-    tool_calls: list[dict[str, Any]] = Field(default_factory=list)
-    guard: dict[str, Any] | None = None
+    citations: list[Citation] = Field(default_factory=list)
+    tool_calls: list[ToolCallRecord] = Field(default_factory=list)
+    guard: GuardDecision | None = None
     latency_ms: float | None = None
     created_at: datetime
 
@@ -113,9 +114,9 @@ def _message(row: MessageRow) -> Message:
         role=MessageRole(row.role),
         text=row.text,
         author=row.author,
-        citations=list(row.citations or []),
-        tool_calls=list(row.tool_calls or []),
-        guard=row.guard,
+        citations=[Citation.model_validate(c) for c in row.citations or []],
+        tool_calls=[ToolCallRecord.model_validate(t) for t in row.tool_calls or []],
+        guard=GuardDecision.model_validate(row.guard) if row.guard else None,
         latency_ms=row.latency_ms,
         created_at=_as_utc(row.created_at) or row.created_at,
     )
@@ -317,14 +318,15 @@ class ConversationStore:
         for attempt in range(5):
             try:
                 with self._sessions.begin() as session:
-                    # Row lock (PostgreSQL): writers to one conversation queue up instead of racing for
-                    # the next seq. SQLite serialises writers itself; the unique index backs both.
-                    locked = session.execute(
-                        select(ConversationRow.id)
+                    # Writing first takes the lock before the next seq is read: the conversation's row lock
+                    # on PostgreSQL, the database's write lock on SQLite (others wait on busy_timeout), so
+                    # writers to one conversation queue up instead of racing. The unique index backs both.
+                    touched = session.execute(
+                        update(ConversationRow)
                         .where(ConversationRow.id == conversation_id)
-                        .with_for_update()
-                    ).first()
-                    if locked is None:
+                        .values(updated_at=utcnow())
+                    )
+                    if not touched.rowcount:  # type: ignore[attr-defined]
                         raise ConversationNotFound(conversation_id)
                     seq = self._next_seq(session, conversation_id)
                     row = MessageRow(
@@ -339,11 +341,6 @@ class ConversationStore:
                         latency_ms=latency_ms,
                     )
                     session.add(row)
-                    session.execute(
-                        update(ConversationRow)
-                        .where(ConversationRow.id == conversation_id)
-                        .values(updated_at=utcnow())
-                    )
                     session.flush()
                     return _message(row)
             except IntegrityError:

@@ -1,31 +1,25 @@
 """Order tools (τ²-bench retail semantics, rules in code), customer scoping, and the replay.
 
-Importing the package registers every tool in `RETAIL_TOOLS`.
+`Toolkit` binds the tool specs to a shop and a help centre; nothing is registered at import.
 """
 
-from assistant.tools import help_center, retail  # noqa: F401  (registration side effect)
-from assistant.tools.base import (
-    RETAIL_TOOLS,
-    TRANSFER_TOOL_NAME,
-    CustomerScope,
-    ToolError,
-    ToolKind,
-    ToolResult,
-    ToolSpec,
-    execute_tool,
-    to_langchain_tools,
-    write_tool_names,
-)
+from assistant.tools.base import CustomerScope, ToolError, ToolKind, ToolResult, ToolSpec, tool
+from assistant.tools.outcomes import REJECTED_PREFIX, Facts, ToolOutcome, read_outcomes, tool_trace
+from assistant.tools.toolkit import TRANSFER_TOOL_NAME, Toolkit, default_specs
 
 __all__ = [
-    "RETAIL_TOOLS",
+    "REJECTED_PREFIX",
     "TRANSFER_TOOL_NAME",
     "CustomerScope",
+    "Facts",
     "ToolError",
     "ToolKind",
+    "ToolOutcome",
     "ToolResult",
     "ToolSpec",
-    "execute_tool",
-    "to_langchain_tools",
-    "write_tool_names",
+    "Toolkit",
+    "default_specs",
+    "read_outcomes",
+    "tool",
+    "tool_trace",
 ]

@@ -1,26 +1,26 @@
-"""The tool layer's frame: tool specs and their registry, the customer scope, one `execute_tool` entry point.
+"""The tool layer's frame: what a tool is (its spec), the customer scope, the context a tool runs in.
 
-Every caller (the agent's LLM path, the offline planner, the replay, the evaluation) runs tools through
-`execute_tool`, so argument validation, customer scoping and the one-transaction-per-call rule are the
-same everywhere. The tools themselves live in retail.py and help_center.py and register here.
+A `ToolSpec` owns everything about one tool: its kind (READ/WRITE), its arguments, the order statuses a
+change needs, how the change is described for the customer's yes and how its result is reported. The
+tools themselves are in lookups.py, orders.py and help_center.py; `Toolkit` (toolkit.py) binds a set of
+specs to a shop and a help centre and is the one way to run them.
 """
 
 from __future__ import annotations
 
 import inspect
 import json
-from collections.abc import Callable, Mapping, Sequence
+from collections.abc import Callable, Sequence
 from dataclasses import dataclass
 from enum import StrEnum
 from typing import TYPE_CHECKING, Any, Protocol
 
-from pydantic import BaseModel, ConfigDict, ValidationError
+from pydantic import BaseModel, ConfigDict
 
 if TYPE_CHECKING:
-    from langchain_core.tools import StructuredTool
-
     from assistant.shop.schema import Order, User
-    from assistant.shop.store import ShopSession, ShopStore
+    from assistant.shop.store import ShopSession
+    from assistant.tools.outcomes import Facts, ToolOutcome
 
 
 class ToolKind(StrEnum):
@@ -128,26 +128,31 @@ class ToolArgs(BaseModel):
 
 
 ToolFunction = Callable[[ToolContext, Any], Any]
+# (arguments, what the conversation knows, say) -> the change in the customer's words / the done change.
+Say = Callable[..., str]
+Describer = Callable[[dict[str, Any], "Facts", Say], str]
+Reporter = Callable[["ToolOutcome", "Facts", Say], str]
 
 
 @dataclass(frozen=True)
 class ToolSpec:
+    """Everything about one tool. Adding a tool is one spec plus its function (and its policy rule)."""
+
     name: str
     kind: ToolKind
-    description: str
+    description: str  # what the model reads
     args_model: type[ToolArgs]
     func: ToolFunction
     needs_authentication: bool = True  # account data: refused before the customer is identified
     authenticates: bool = False  # find_user_*: a customer conversation is bound to the user found
     hands_over: bool = False  # transfer_to_human_agents: the agent hands the conversation to a person
     uses_shop: bool = True  # opens a shop transaction (calculate and the help centre do not need one)
+    statuses: frozenset[str] = frozenset()  # order statuses the change needs (WRITE tools on an order)
+    describe: Describer | None = None  # the change, for the customer's explicit yes (WRITE tools)
+    report: Reporter | None = None  # the done change, told to the customer (WRITE tools)
 
 
-RETAIL_TOOLS: dict[str, ToolSpec] = {}
-TRANSFER_TOOL_NAME = "transfer_to_human_agents"
-
-
-def retail_tool(
+def tool(
     kind: ToolKind,
     args_model: type[ToolArgs],
     *,
@@ -155,27 +160,29 @@ def retail_tool(
     authenticates: bool = False,
     hands_over: bool = False,
     uses_shop: bool = True,
-) -> Callable[[ToolFunction], ToolFunction]:
-    """Register a tool function under its own name; its docstring is the description the model reads."""
+    statuses: frozenset[str] = frozenset(),
+    describe: Describer | None = None,
+    report: Reporter | None = None,
+) -> Callable[[ToolFunction], ToolSpec]:
+    """Make a function a tool spec named after it; its docstring is the description the model reads."""
 
-    def register(func: ToolFunction) -> ToolFunction:
-        name = func.__name__
-        if name in RETAIL_TOOLS:
-            raise RuntimeError(f"tool {name} registered twice")
-        RETAIL_TOOLS[name] = ToolSpec(
-            name=name,
+    def make(func: ToolFunction) -> ToolSpec:
+        return ToolSpec(
+            name=func.__name__,
             kind=kind,
-            description=inspect.getdoc(func) or name,
+            description=inspect.getdoc(func) or func.__name__,
             args_model=args_model,
             func=func,
             needs_authentication=needs_authentication,
             authenticates=authenticates,
             hands_over=hands_over,
             uses_shop=uses_shop,
+            statuses=statuses,
+            describe=describe,
+            report=report,
         )
-        return func
 
-    return register
+    return make
 
 
 class ToolResult(BaseModel):
@@ -196,127 +203,3 @@ class ToolResult(BaseModel):
         if isinstance(self.output, str):
             return self.output
         return json.dumps(self.output)
-
-
-def _argument_error(name: str, exc: ValidationError) -> str:
-    problems = []
-    for error in exc.errors()[:5]:
-        where = ".".join(str(part) for part in error["loc"]) or "arguments"
-        problems.append(f"{where}: {error['msg']}")
-    return f"Invalid arguments for {name}: " + "; ".join(problems)
-
-
-def execute_tool(
-    store: ShopStore,
-    scope: CustomerScope,
-    name: str,
-    arguments: Mapping[str, Any] | None,
-    *,
-    help_center: HelpCenterSearch | None = None,
-    authenticate_on_lookup: bool = True,
-) -> ToolResult:
-    """Run one tool call: validate arguments, apply the scope, and run it in one shop transaction.
-
-    A refused call (unknown tool, bad arguments, not authenticated, a policy rule) comes back as
-    ok=False with a clear message and writes nothing: the transaction is rolled back. Successful
-    find_user_* calls bind a customer scope to the user found (unless authenticate_on_lookup=False,
-    for an agent layer that authenticates itself through `scope.authenticate`).
-    """
-    import assistant.tools  # noqa: F401  (registers the tools on first use)
-
-    spec = RETAIL_TOOLS.get(name)
-    if spec is None:
-        return ToolResult(name=name, ok=False, error=f"Unknown tool {name!r}")
-    failed = ToolResult(name=name, ok=False, kind=spec.kind)
-    if arguments is None:
-        arguments = {}
-    if not isinstance(arguments, Mapping):
-        return failed.model_copy(update={"error": f"Arguments of {name} must be a JSON object"})
-    try:
-        args = spec.args_model.model_validate(dict(arguments))
-    except ValidationError as exc:
-        return failed.model_copy(update={"error": _argument_error(name, exc)})
-    if spec.needs_authentication and not scope.is_authenticated:
-        return failed.model_copy(update={"error": NOT_AUTHENTICATED})
-    try:
-        if spec.uses_shop:
-            with store.transaction() as shop:  # an exception inside rolls the whole call back
-                output = spec.func(ToolContext(scope, shop, help_center), args)
-        else:
-            output = spec.func(ToolContext(scope, None, help_center), args)
-        if spec.authenticates and authenticate_on_lookup and not scope.trusted_operator:
-            scope.authenticate(output)
-    except ToolError as exc:
-        return failed.model_copy(update={"error": str(exc)})
-    return ToolResult(name=name, ok=True, output=output, kind=spec.kind, handover=spec.hands_over)
-
-
-def to_langchain_tools(
-    store: ShopStore,
-    scope: CustomerScope,
-    *,
-    help_center: HelpCenterSearch | None = None,
-    names: Sequence[str] | None = None,
-) -> list[StructuredTool]:
-    """The tools as LangChain StructuredTools bound to a store and a scope.
-
-    Each tool returns (content, artifact): the text for the model and the ToolResult as a dict.
-    metadata["kind"] and the tags say READ or WRITE (the agent's human-in-the-loop approval applies to
-    WRITE tools); metadata["hands_over"] marks transfer_to_human_agents.
-    """
-    from langchain_core.tools import StructuredTool
-
-    import assistant.tools  # noqa: F401  (registers the tools)
-
-    wanted = list(RETAIL_TOOLS) if names is None else list(names)
-    unknown = [n for n in wanted if n not in RETAIL_TOOLS]
-    if unknown:
-        raise ValueError(f"unknown tools: {', '.join(unknown)}")
-    if help_center is None and names is None:
-        wanted = [n for n in wanted if n != "search_help_center"]  # nothing to search without an index
-
-    def bind(spec: ToolSpec) -> StructuredTool:
-        def run(**kwargs: Any) -> tuple[str, dict[str, Any]]:
-            result = execute_tool(store, scope, spec.name, kwargs, help_center=help_center)
-            return result.content, result.model_dump(mode="json")
-
-        return StructuredTool.from_function(
-            func=run,
-            name=spec.name,
-            description=spec.description,
-            args_schema=spec.args_model,
-            response_format="content_and_artifact",
-            metadata={"kind": spec.kind.value, "hands_over": spec.hands_over},
-            tags=[spec.kind.value],
-        )
-
-    return [bind(RETAIL_TOOLS[n]) for n in wanted]
-
-
-def write_tool_names() -> list[str]:
-    """Names of the WRITE tools (what the agent's human-in-the-loop middleware interrupts on)."""
-    import assistant.tools  # noqa: F401
-
-    return [name for name, spec in RETAIL_TOOLS.items() if spec.kind is ToolKind.WRITE]
-
-
-__all__ = [
-    "NOT_AUTHENTICATED",
-    "ORDER_NOT_FOUND",
-    "OTHER_CUSTOMER",
-    "RETAIL_TOOLS",
-    "TRANSFER_TOOL_NAME",
-    "USER_NOT_FOUND",
-    "CustomerScope",
-    "HelpCenterSearch",
-    "ToolArgs",
-    "ToolContext",
-    "ToolError",
-    "ToolKind",
-    "ToolResult",
-    "ToolSpec",
-    "execute_tool",
-    "retail_tool",
-    "to_langchain_tools",
-    "write_tool_names",
-]

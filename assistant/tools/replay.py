@@ -15,7 +15,8 @@ from typing import Any
 
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
 
-from assistant.tools.base import CustomerScope, HelpCenterSearch, ToolResult, execute_tool
+from assistant.tools.base import CustomerScope, HelpCenterSearch, ToolResult
+from assistant.tools.toolkit import Toolkit
 
 MAX_INPUT_BYTES = 64 * 1024 * 1024
 
@@ -115,11 +116,12 @@ def replay_calls(
     help_center: HelpCenterSearch | None = None,
     on_result: Callable[[int, ToolCall, ToolResult], None] | None = None,
 ) -> list[ToolResult]:
-    """Run the calls in order through execute_tool as the trusted operator (no customer scoping)."""
+    """Run the calls in order through the toolkit as the trusted operator (no customer scoping)."""
     scope = CustomerScope.operator()
+    toolkit = Toolkit(store, help_center)
     results = []
     for index, call in enumerate(calls):
-        result = execute_tool(store, scope, call.name, call.arguments, help_center=help_center)
+        result = toolkit.run(scope, call.name, call.arguments)
         results.append(result)
         if on_result is not None:
             on_result(index, call, result)

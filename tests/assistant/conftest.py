@@ -36,13 +36,21 @@ class SampleDesk:
 
     def service_with(self, **overrides: Any) -> Any:
         """A new SupportService on the same data, sharing the slow-to-build parts of the shared one."""
+        from assistant.parts import ServiceParts
         from assistant.service import SupportService
 
-        service = SupportService(self.settings_with(**overrides))
-        for part in ("embedder", "planner", "guard", "shop", "conversations", "help_center"):
-            # cached_property values: reuse the loaded model and exemplar embeddings (same data dir).
-            service.__dict__[part] = getattr(self.service, part)
-        return service
+        settings = self.settings_with(**overrides)
+        shared = self.service.parts  # the loaded model and its cached embeddings, on the same data dir
+        parts = ServiceParts(
+            settings,
+            embedder=shared.embedder,
+            encoder=shared.encoder,
+            guard=shared.guard,
+            shop=shared.shop,
+            conversations=shared.conversations,
+            help_center=shared.help_center,
+        )
+        return SupportService(settings, parts)
 
 
 def build_sample_settings(data_dir: Path) -> Settings:

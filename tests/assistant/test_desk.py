@@ -9,6 +9,7 @@ from pathlib import Path
 import pytest
 
 from assistant.desk import AgentDesk
+from assistant.parts import ServiceParts
 from assistant.service import SupportService
 from assistant.shop.generator import DEMO_USER_EMAIL, DEMO_USER_ID, generate_shop
 from assistant.store.conversations import ConversationConflict
@@ -133,8 +134,10 @@ def test_claim_is_exclusive_and_handback_resumes_the_bot(service: SupportService
 def test_bot_stays_silent_after_a_restart(service: SupportService) -> None:
     conversation, _ = service.start_conversation()
     service.customer_turn(conversation.id, "get me a human now")
-    restarted = SupportService(service.settings)  # a new process would build exactly this
-    restarted.__dict__["embedder"] = service.embedder  # reuse the loaded model; state comes from the store
+    # A new process would build exactly this; the loaded model is reused, the state comes from the store.
+    restarted = SupportService(
+        service.settings, ServiceParts(service.settings, embedder=service.parts.embedder)
+    )
     result = restarted.customer_turn(conversation.id, "hello??")
     assert result.reply is None and result.status == ConversationStatus.WAITING_FOR_HUMAN
 

@@ -15,6 +15,7 @@ from assistant.insights import (
     sentiment_over_time,
     takeover_stats,
 )
+from assistant.records import GuardDecision
 from assistant.store.conversations import Conversation, Message
 from assistant.store.models import ConversationStatus, MessageRole
 
@@ -37,6 +38,12 @@ def conv(cid: str, takeover: dict[str, Any] | None = None, status: str = "bot") 
     )
 
 
+def decision(sentiment: float, takeover: bool = False) -> GuardDecision:
+    return GuardDecision(
+        takeover=takeover, reason="test", sentiment=sentiment, severity=0.5, language="en", signals={}
+    )
+
+
 def msg(seq: int, role: str, seconds: float, text: str = "hi", **extra: Any) -> Message:
     return Message(
         seq=seq, role=MessageRole(role), text=text, created_at=T0 + timedelta(seconds=seconds), **extra
@@ -47,21 +54,21 @@ def records() -> list[ConversationRecord]:
     answered = ConversationRecord(
         conv("a"),
         [
-            msg(1, "customer", 0, guard={"sentiment": 0.5}),
+            msg(1, "customer", 0, guard=decision(0.5)),
             msg(2, "bot", 2, citations=[{"ref": 1}], tool_calls=[{"name": "search_help_center"}]),
         ],
     )
     unanswered = ConversationRecord(
         conv("b"),
         [
-            msg(1, "customer", 0, guard={"sentiment": -0.1}),
+            msg(1, "customer", 0, guard=decision(-0.1)),
             msg(2, "bot", 4, tool_calls=[{"name": "search_help_center"}]),  # searched, no citation
         ],
     )
     handed = ConversationRecord(
         conv("c", takeover={"trigger": "explicit_request"}, status="human"),
         [
-            msg(1, "customer", 0, guard={"sentiment": -0.6, "takeover": True}),
+            msg(1, "customer", 0, guard=decision(-0.6, takeover=True)),
             msg(2, "bot", 1),
             msg(3, "system", 50, text="alice joined"),
             msg(4, "agent", 60),

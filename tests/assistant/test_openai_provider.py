@@ -63,7 +63,7 @@ def start(stubs: list[Stub], desk: SampleDesk, script: list[StubReply], **settin
 
 
 def names(result: Any) -> list[str]:
-    return [c["name"] for c in result.tool_calls]
+    return [c.name for c in result.tool_calls]
 
 
 def test_search_then_cited_answer_streams_tokens(fresh_shop: SampleDesk, stubs: list[Stub]) -> None:
@@ -82,10 +82,10 @@ def test_search_then_cited_answer_streams_tokens(fresh_shop: SampleDesk, stubs: 
 
     assert result.provider == "openai" and result.reply == answer and not result.failed
     (search,) = result.tool_calls
-    assert search["name"] == "search_help_center" and search["ok"] is True
-    first_hit = search["output"]["hits"][0]
-    assert [c["article_id"] for c in result.citations] == [first_hit["article_id"]]
-    assert result.citations[0]["url"] == first_hit["url"]
+    assert search.name == "search_help_center" and search.ok is True
+    first_hit = search.output["hits"][0]
+    assert [c.article_id for c in result.citations] == [first_hit["article_id"]]
+    assert result.citations[0].url == first_hit["url"]
     assert len(tokens) > 3 and "".join(tokens) == answer  # streamed in pieces, all of them
 
     # What the model was sent: our system prompt, the tools' schemas, then the tool result.
@@ -115,8 +115,8 @@ def test_order_lookup_through_the_tool_layer(fresh_shop: SampleDesk, stubs: list
     conversation, _ = stub.service.start_conversation(channel="test")
     result = stub.turn(conversation.id, f"I'm {DEMO_USER_EMAIL}, where is {DEMO_DELIVERED_ORDER_ID}?")
     assert names(result) == ["find_user_id_by_email", "get_order_details"]
-    assert all(c["ok"] for c in result.tool_calls)
-    assert result.tool_calls[1]["output"]["status"] == "delivered"  # read from the shop database
+    assert all(c.ok for c in result.tool_calls)
+    assert result.tool_calls[1].output["status"] == "delivered"  # read from the shop database
     assert stub.service.conversations.get(conversation.id).user_id == DEMO_USER_ID  # signed in by the tool
     assert result.reply == f"Order {DEMO_DELIVERED_ORDER_ID} was delivered."
 
@@ -141,7 +141,7 @@ def test_write_tool_call_waits_for_the_customers_yes(fresh_shop: SampleDesk, stu
     done = stub.turn(conversation.id, "yes")
     with fresh_shop.service.shop.transaction() as shop:
         assert shop.get_order(DEMO_PENDING_ORDER_ID).status == "cancelled"
-    assert [(c["name"], c["ok"]) for c in done.tool_calls] == [("cancel_pending_order", True)]
+    assert [(c.name, c.ok) for c in done.tool_calls] == [("cancel_pending_order", True)]
     assert done.reply == "Your order is cancelled; the refund is on its way."
     # The model heard the result of the cancellation before it answered.
     assert '"cancelled"' in stub.received[1]["messages"][-1]["content"]
@@ -168,7 +168,7 @@ def test_remote_failure_falls_back_to_the_offline_planner(
     conversation, _ = stub.service.start_conversation(channel="test")
     result = stub.turn(conversation.id, "how long does shipping take?")
     assert result.reply and not result.failed
-    assert result.citations and "shipping-times" in {c["article_id"] for c in result.citations}
+    assert result.citations and "shipping-times" in {c.article_id for c in result.citations}
     assert names(result) == ["search_help_center"]  # the planner's call; the bad one never ran
     assert stub.received  # the remote model was asked first
 

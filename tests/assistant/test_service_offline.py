@@ -43,15 +43,15 @@ def user(desk: SampleDesk, user_id: str) -> Any:
 
 
 def calls(result: Any, name: str) -> list[dict[str, Any]]:
-    return [c for c in result.tool_calls if c["name"] == name]
+    return [c for c in result.tool_calls if c.name == name]
 
 
 def test_order_status_after_signing_in_by_email(fresh_shop: SampleDesk) -> None:
     turns = [f"where is order {DEMO_DELIVERED_ORDER_ID}?", DEMO_USER_EMAIL]
     asked, answered = talk(fresh_shop.service, turns)
     assert "email" in asked.reply.lower()  # it asks who the customer is before looking anything up
-    assert not any(c["name"].startswith("get_order") for c in asked.tool_calls)
-    assert [c["ok"] for c in calls(answered, "find_user_id_by_email")] == [True]
+    assert not any(c.name.startswith("get_order") for c in asked.tool_calls)
+    assert [c.ok for c in calls(answered, "find_user_id_by_email")] == [True]
     assert DEMO_DELIVERED_ORDER_ID in answered.reply
     assert order(fresh_shop, DEMO_DELIVERED_ORDER_ID).status in answered.reply  # "delivered", from the DB
     assert fresh_shop.service.conversations.get(answered.conversation_id).user_id == DEMO_USER_ID
@@ -71,7 +71,7 @@ def test_cancel_asks_the_reason_lists_the_change_and_no_changes_nothing(fresh_sh
     assert DEMO_PENDING_ORDER_ID in listed.reply and "yes" in listed.reply
     assert order(fresh_shop, DEMO_PENDING_ORDER_ID).status == "pending"  # listed, not done
     assert no.awaiting_confirmation is None
-    assert [c["ok"] for c in calls(no, "cancel_pending_order")] == [False]
+    assert [c.ok for c in calls(no, "cancel_pending_order")] == [False]
     assert order(fresh_shop, DEMO_PENDING_ORDER_ID).status == "pending"
 
 
@@ -87,7 +87,7 @@ def test_cancel_with_yes_cancels_and_tells_the_refund(fresh_shop: SampleDesk) ->
     assert "refund" in yes.reply.lower() and "cancelled" in yes.reply.lower()
     # The WRITE shows in the trace of the turn in which it ran, with its result.
     (cancel,) = calls(yes, "cancel_pending_order")
-    assert cancel["ok"] is True and cancel["output"]["status"] == "cancelled"
+    assert cancel.ok is True and cancel.output["status"] == "cancelled"
 
 
 def test_return_of_a_delivered_item(fresh_shop: SampleDesk) -> None:
@@ -159,10 +159,10 @@ def test_help_centre_question_is_answered_with_valid_citations(sample_desk: Samp
     assert result.citations and not result.invalid_citations and not result.failed
     index = HelpCenterIndex(sample_desk.settings)
     for citation in result.citations:
-        assert f"[{citation['ref']}]" in result.reply
-        assert index.get_article(citation["article_id"]), citation  # a real article of the index
-        assert citation["url"] == f"https://help.mapleandmoss.example/articles/{citation['article_id']}"
-    assert "shipping-times" in {c["article_id"] for c in result.citations}
+        assert f"[{citation.ref}]" in result.reply
+        assert index.get_article(citation.article_id), citation  # a real article of the index
+        assert citation.url == f"https://help.mapleandmoss.example/articles/{citation.article_id}"
+    assert "shipping-times" in {c.article_id for c in result.citations}
     assert "".join(tokens).strip() == result.reply.strip()  # the reply was streamed token by token
 
 
@@ -172,11 +172,11 @@ def test_a_rule_question_that_sounds_like_an_action_is_answered_then_offered(fre
         fresh_shop.service, ["can I cancel just one item from my order?", DEMO_USER_EMAIL]
     )
     assert answered.citations and not answered.failed
-    assert "cancel-order" in {c["article_id"] for c in answered.citations}
+    assert "cancel-order" in {c.article_id for c in answered.citations}
     assert "email" in answered.reply.lower()  # ...and how to get it done, in the same reply
     assert not calls(answered, "find_user_id_by_email") and not calls(answered, "get_user_details")
     # The email that follows continues the cancellation: verified, then the customer's orders are looked up.
-    assert [c["ok"] for c in calls(signed_in, "find_user_id_by_email")] == [True]
+    assert [c.ok for c in calls(signed_in, "find_user_id_by_email")] == [True]
     assert calls(signed_in, "get_user_details")
 
 
@@ -202,7 +202,7 @@ def test_product_question_is_answered_from_the_catalogue(sample_desk: SampleDesk
     (options,) = talk(sample_desk.service, ["What colours does the Trail Backpack come in?"])
     [details] = calls(options, "get_product_details")
     with sample_desk.service.shop.transaction() as shop:
-        product = shop.get_product(details["arguments"]["product_id"])
+        product = shop.get_product(details.arguments["product_id"])
     assert product.name == "Trail Backpack"
     in_stock = {v.options["color"] for v in product.variants.values() if v.available}
     assert in_stock and all(colour in options.reply for colour in in_stock)
@@ -250,7 +250,7 @@ def test_exchange_on_a_pending_order_modifies_its_items(fresh_shop: SampleDesk) 
 def test_yes_to_the_offer_of_a_person_hands_over(fresh_shop: SampleDesk) -> None:
     unknown, yes = talk(fresh_shop.service, ["what's the name of your CEO's cat?", "yes"])
     assert unknown.failed and "person" in unknown.reply.lower()
-    assert [c["ok"] for c in calls(yes, "transfer_to_human_agents")] == [True]
+    assert [c.ok for c in calls(yes, "transfer_to_human_agents")] == [True]
     assert yes.status == "waiting_for_human" and yes.handover
     assert not calls(yes, "search_help_center")
 
@@ -294,8 +294,8 @@ def test_another_customers_order_is_refused_like_an_unknown_one(fresh_shop: Samp
             assert probe.awaiting_confirmation is None
             seen = json.dumps([probe.reply, probe.tool_calls], default=str)
             assert not [s for s in secrets if s in seen]
-            normalised = [(c["name"], c["ok"], c["error"]) for c in probe.tool_calls]
-            assert normalised == [(c["name"], c["ok"], c["error"]) for c in control.tool_calls]
+            normalised = [(c.name, c.ok, c.error) for c in probe.tool_calls]
+            assert normalised == [(c.name, c.ok, c.error) for c in control.tool_calls]
     assert order(fresh_shop, DEMO_SECOND_PENDING_ORDER_ID).status == "pending"
 
 
@@ -308,7 +308,7 @@ def test_pending_confirmation_survives_a_restart(fresh_shop: SampleDesk) -> None
     assert listed.awaiting_confirmation is not None
     restarted = SupportService(fresh_shop.settings)  # a new process would build exactly this
     yes = restarted.customer_turn(conversation.id, "yes")
-    assert [c["ok"] for c in calls(yes, "cancel_pending_order")] == [True]
+    assert [c.ok for c in calls(yes, "cancel_pending_order")] == [True]
     assert order(fresh_shop, DEMO_PENDING_ORDER_ID).status == "cancelled"
 
 
@@ -319,10 +319,10 @@ def test_a_write_never_runs_without_an_explicit_yes(fresh_shop: SampleDesk, answ
         result = fresh_shop.service.customer_turn(conversation.id, text)
     assert result.awaiting_confirmation is not None
     other = fresh_shop.service.customer_turn(conversation.id, answer)
-    assert not [c for c in calls(other, "cancel_pending_order") if c["ok"]]
+    assert not [c for c in calls(other, "cancel_pending_order") if c.ok]
     assert order(fresh_shop, DEMO_PENDING_ORDER_ID).status == "pending"
     # The listed change was dropped: a later bare "yes" confirms nothing.
     if other.awaiting_confirmation is None:
         late = fresh_shop.service.customer_turn(conversation.id, "yes")
-        assert not [c for c in calls(late, "cancel_pending_order") if c["ok"]]
+        assert not [c for c in calls(late, "cancel_pending_order") if c.ok]
         assert order(fresh_shop, DEMO_PENDING_ORDER_ID).status == "pending"

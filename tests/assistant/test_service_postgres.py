@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import pytest
 
+from assistant.parts import ServiceParts
 from assistant.service import SupportService
 from assistant.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL, generate_shop
 from assistant.store.models import ConversationStatus
@@ -26,13 +27,11 @@ def test_confirmation_survives_a_restart_on_postgres(postgres_url: str, tmp_path
     assert asked.awaiting_confirmation is not None
 
     # A new process (another API worker, or after a restart) picks the conversation up from PostgreSQL.
-    second = SupportService(settings)
-    second.__dict__["embedder"] = (
-        first.embedder
-    )  # the model is the same; only the state must come from the DB
+    # The model is the same; only the state must come from the DB.
+    second = SupportService(settings, ServiceParts(settings, embedder=first.parts.embedder))
     done = second.customer_turn(conversation.id, "yes")
     assert done.status == ConversationStatus.BOT
-    assert any(t["name"] == "cancel_pending_order" and t["ok"] for t in done.tool_calls)
+    assert any(t.name == "cancel_pending_order" and t.ok for t in done.tool_calls)
     with second.shop.transaction() as shop:
         order = shop.get_order(DEMO_PENDING_ORDER_ID)
         assert (

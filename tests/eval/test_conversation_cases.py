@@ -9,7 +9,7 @@ from typing import Any
 import pytest
 
 from assistant.shop.generator import generate_shop
-from assistant.tools.base import CustomerScope, execute_tool
+from assistant.tools import CustomerScope, Toolkit
 from assistant.tools.replay import SqliteTemplate
 from eval.casefiles import ConversationCase, load_cases
 from eval.metrics import final_state_mismatches
@@ -85,7 +85,7 @@ def test_expected_calls_run_and_reach_the_expected_state(
         for call in case.expected_tool_calls:
             if call.name == "search_help_center":
                 continue  # needs the index; its results are scored by facts, not state
-            result = execute_tool(store, scope, call.name, completed(store, call.name, call.arguments))
+            result = Toolkit(store).run(scope, call.name, completed(store, call.name, call.arguments))
             assert result.ok, (case.id, call.name, result.error)
         state: dict[str, dict[str, Any]] = {}
         with store.transaction() as shop:

@@ -1,4 +1,4 @@
-"""teams, agents, routing, SLAs and effort scores (filled in by the work that owns it; empty until then)
+"""teams, agents, routing, SLAs and effort scores (empty until filled in)
 
 Revision ID: 0003_desk
 Revises: 0002_conversations

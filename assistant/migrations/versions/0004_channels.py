@@ -1,4 +1,4 @@
-"""contacts, channel identities, channel messages and deliveries (filled in by the work that owns it; empty until then)
+"""contacts, channel identities, channel messages, deliveries (empty until filled in)
 
 Revision ID: 0004_channels
 Revises: 0003_desk

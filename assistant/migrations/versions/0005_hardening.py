@@ -1,4 +1,4 @@
-"""one-time codes, pending actions, turn locks and action records (filled in by the work that owns it; empty until then)
+"""one-time codes, pending actions, turn locks, action records (empty until filled in)
 
 Revision ID: 0005_hardening
 Revises: 0004_channels

@@ -2,7 +2,7 @@
 
 from __future__ import annotations
 
-from assistant.planner.planner import _content_stems
+from assistant.planner.answers import content_stems as _content_stems
 
 
 def test_content_stems_fold_accents_and_drop_stopwords() -> None:

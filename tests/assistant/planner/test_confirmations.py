@@ -4,7 +4,12 @@ from __future__ import annotations
 
 import pytest
 
-from assistant.confirmations import classify_confirmation, describe_tool_call
+from assistant.confirmations import classify_confirmation
+from assistant.tools import Facts, Toolkit
+
+
+def describe_tool_call(name: str, args: dict[str, object], language: str = "en") -> str:
+    return Toolkit(None).describe(name, dict(args), Facts(), language)
 
 
 @pytest.mark.parametrize("text", ["yes", "Yes please", "yep, go ahead", "ok", "oui", "ja, graag", "confirm"])
@@ -26,7 +31,7 @@ def test_anything_else_is_not_a_yes(text: str) -> None:
 
 
 def test_descriptions_name_the_change() -> None:
-    text = describe_tool_call("cancel_pending_order", {"order_id": "#W1", "reason": "no longer needed"}, [])
+    text = describe_tool_call("cancel_pending_order", {"order_id": "#W1", "reason": "no longer needed"})
     assert "#W1" in text and "no longer needed" in text
     text = describe_tool_call(
         "modify_pending_order_address",
@@ -39,12 +44,22 @@ def test_descriptions_name_the_change() -> None:
             "country": "USA",
             "zip": "73301",
         },
-        [],
     )
     assert "1 Main St, Austin, TX, 73301, USA" in text
     text = describe_tool_call(
         "exchange_delivered_order_items",
         {"order_id": "#W3", "item_ids": ["1"], "new_item_ids": ["2"], "payment_method_id": "gift_card_1"},
-        [],
     )
     assert "only once" in text and "gift card" in text
+
+
+def test_descriptions_are_in_the_customer_language() -> None:
+    fr = describe_tool_call("cancel_pending_order", {"order_id": "#W1", "reason": "no longer needed"}, "fr")
+    assert fr == (
+        "annuler la commande #W1 (motif : plus nécessaire) ; le paiement est remboursé sur le moyen de "
+        "paiement d'origine"
+    )
+    nl = describe_tool_call(
+        "modify_pending_order_payment", {"order_id": "#W1", "payment_method_id": "gift_card_1"}, "nl"
+    )
+    assert nl == "bestelling #W1 in plaats daarvan betalen met cadeaukaart gift_card_1"

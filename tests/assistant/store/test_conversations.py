@@ -45,8 +45,8 @@ def test_messages_are_numbered_and_kept_in_order(store: ConversationStore) -> No
     )
     messages = store.messages(conversation.id)
     assert [m.seq for m in messages] == [1, 2]
-    assert messages[1].citations[0]["article_id"] == "shipping-times"
-    assert messages[1].tool_calls[0]["name"] == "get_order_details"
+    assert messages[1].citations[0].article_id == "shipping-times"
+    assert messages[1].tool_calls[0].name == "get_order_details"
     assert [m.seq for m in store.messages(conversation.id, after_seq=1)] == [2]
 
 

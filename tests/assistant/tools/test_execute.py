@@ -1,4 +1,4 @@
-"""execute_tool on a real SQLite shop: scoping, argument checks, one transaction per call, τ² outputs."""
+"""Toolkit.run on a real SQLite shop: scoping, argument checks, one transaction per call, τ² outputs."""
 
 from __future__ import annotations
 
@@ -10,7 +10,7 @@ from typing import Any
 import pytest
 
 from assistant.shop.store import ShopStore
-from assistant.tools import RETAIL_TOOLS, CustomerScope, ToolKind, execute_tool
+from assistant.tools import CustomerScope, ToolKind, Toolkit
 from assistant.tools.base import (
     NOT_AUTHENTICATED,
     OTHER_CUSTOMER,
@@ -81,9 +81,10 @@ def jane() -> CustomerScope:
 
 
 def test_registry_has_the_tau2_tools_tagged_read_or_write() -> None:
-    writes = {n for n, s in RETAIL_TOOLS.items() if s.kind is ToolKind.WRITE}
+    specs = Toolkit(None).specs
+    writes = {n for n, s in specs.items() if s.kind is ToolKind.WRITE}
     assert writes == set(WRITE_CALLS)
-    assert set(RETAIL_TOOLS) - writes == {
+    assert set(specs) - writes == {
         "find_user_id_by_email",
         "find_user_id_by_name_zip",
         "get_user_details",
@@ -95,7 +96,7 @@ def test_registry_has_the_tau2_tools_tagged_read_or_write() -> None:
         "transfer_to_human_agents",
         "search_help_center",
     }
-    assert all(spec.description for spec in RETAIL_TOOLS.values())
+    assert all(spec.description for spec in specs.values())
 
 
 # --- identity and scoping -----------------------------------------------------------------------
@@ -110,7 +111,7 @@ def test_account_tools_refuse_before_authentication(
     store: ShopStore, name: str, arguments: dict[str, Any]
 ) -> None:
     before = snapshot(store)
-    result = execute_tool(store, CustomerScope.customer(), name, arguments)
+    result = Toolkit(store).run(CustomerScope.customer(), name, arguments)
     assert not result.ok and result.error == NOT_AUTHENTICATED
     assert "authenticate first" in result.content.lower()
     assert snapshot(store) == before
@@ -129,7 +130,7 @@ def test_account_tools_refuse_before_authentication(
 def test_open_tools_work_before_authentication(
     store: ShopStore, name: str, arguments: dict[str, Any], expected: Any
 ) -> None:
-    result = execute_tool(store, CustomerScope.customer(), name, arguments)
+    result = Toolkit(store).run(CustomerScope.customer(), name, arguments)
     assert result.ok, result.error
     output = result.output
     got = (
@@ -144,28 +145,27 @@ def test_open_tools_work_before_authentication(
 
 def test_lookup_by_email_authenticates_the_customer_scope(store: ShopStore) -> None:
     scope = CustomerScope.customer()
-    result = execute_tool(store, scope, "find_user_id_by_email", {"email": " JANE_DOE_1@example.com "})
+    result = Toolkit(store).run(scope, "find_user_id_by_email", {"email": " JANE_DOE_1@example.com "})
     assert result.ok and result.output == JANE
     assert scope.user_id == JANE
-    assert execute_tool(store, scope, "get_order_details", {"order_id": JANE_PENDING}).ok
+    assert Toolkit(store).run(scope, "get_order_details", {"order_id": JANE_PENDING}).ok
 
 
 def test_lookup_by_name_zip_authenticates_and_unknown_user_does_not(store: ShopStore) -> None:
     scope = CustomerScope.customer()
-    missing = execute_tool(
-        store, scope, "find_user_id_by_name_zip", {"first_name": "Jane", "last_name": "Doe", "zip": "00000"}
+    missing = Toolkit(store).run(
+        scope, "find_user_id_by_name_zip", {"first_name": "Jane", "last_name": "Doe", "zip": "00000"}
     )
     assert (missing.ok, missing.error, scope.user_id) == (False, "User not found", None)
-    found = execute_tool(
-        store, scope, "find_user_id_by_name_zip", {"first_name": "jane", "last_name": "DOE", "zip": "62701"}
+    found = Toolkit(store).run(
+        scope, "find_user_id_by_name_zip", {"first_name": "jane", "last_name": "DOE", "zip": "62701"}
     )
     assert found.output == JANE and scope.user_id == JANE
 
 
 def test_agent_layer_may_authenticate_itself(store: ShopStore) -> None:
     scope = CustomerScope.customer()
-    result = execute_tool(
-        store,
+    result = Toolkit(store).run(
         scope,
         "find_user_id_by_email",
         {"email": "jane_doe_1@example.com"},
@@ -178,7 +178,7 @@ def test_agent_layer_may_authenticate_itself(store: ShopStore) -> None:
 
 def test_a_second_customer_cannot_take_over_the_conversation(store: ShopStore) -> None:
     scope = jane()
-    result = execute_tool(store, scope, "find_user_id_by_email", {"email": "john_roe_2@example.com"})
+    result = Toolkit(store).run(scope, "find_user_id_by_email", {"email": "john_roe_2@example.com"})
     assert not result.ok and result.error == OTHER_CUSTOMER and result.output is None
     assert scope.user_id == JANE
     with pytest.raises(ToolError):
@@ -186,15 +186,15 @@ def test_a_second_customer_cannot_take_over_the_conversation(store: ShopStore) -
 
 
 def test_other_customers_order_looks_exactly_like_a_missing_one(store: ShopStore) -> None:
-    others = execute_tool(store, jane(), "get_order_details", {"order_id": JOHN_PENDING})
-    missing = execute_tool(store, jane(), "get_order_details", {"order_id": "#W9999999"})
+    others = Toolkit(store).run(jane(), "get_order_details", {"order_id": JOHN_PENDING})
+    missing = Toolkit(store).run(jane(), "get_order_details", {"order_id": "#W9999999"})
     assert not others.ok and others.error == missing.error == "Order not found"
     assert others.model_dump(exclude={"name"}) == missing.model_dump(exclude={"name"})
 
 
 def test_other_customers_user_looks_exactly_like_a_missing_one(store: ShopStore) -> None:
-    others = execute_tool(store, jane(), "get_user_details", {"user_id": JOHN})
-    missing = execute_tool(store, jane(), "get_user_details", {"user_id": "nobody_0"})
+    others = Toolkit(store).run(jane(), "get_user_details", {"user_id": JOHN})
+    missing = Toolkit(store).run(jane(), "get_user_details", {"user_id": "nobody_0"})
     assert others.error == missing.error == "User not found"
 
 
@@ -208,16 +208,16 @@ def test_writes_on_another_customers_data_are_refused_as_not_found(store: ShopSt
         arguments["user_id"] = JOHN
         expected = "User not found"
     before = snapshot(store)
-    result = execute_tool(store, jane(), name, arguments)
+    result = Toolkit(store).run(jane(), name, arguments)
     assert not result.ok and result.error == expected
     assert snapshot(store) == before
 
 
 def test_trusted_operator_bypasses_scoping(store: ShopStore) -> None:
     operator = CustomerScope.operator()
-    assert execute_tool(store, operator, "get_order_details", {"order_id": JOHN_PENDING}).ok
-    assert execute_tool(store, operator, "get_user_details", {"user_id": JOHN}).ok
-    assert execute_tool(store, operator, "find_user_id_by_email", {"email": "jane_doe_1@example.com"}).ok
+    assert Toolkit(store).run(operator, "get_order_details", {"order_id": JOHN_PENDING}).ok
+    assert Toolkit(store).run(operator, "get_user_details", {"user_id": JOHN}).ok
+    assert Toolkit(store).run(operator, "find_user_id_by_email", {"email": "jane_doe_1@example.com"}).ok
     assert operator.user_id is None  # a lookup does not bind the operator to a customer
 
 
@@ -227,7 +227,7 @@ def test_trusted_operator_bypasses_scoping(store: ShopStore) -> None:
 @pytest.mark.parametrize("name", sorted(WRITE_CALLS))
 def test_each_write_tool_persists_exactly_what_it_returns(store: ShopStore, name: str) -> None:
     before = snapshot(store)
-    result = execute_tool(store, jane(), name, WRITE_CALLS[name])
+    result = Toolkit(store).run(jane(), name, WRITE_CALLS[name])
     assert result.ok, result.error
     after = snapshot(store)
     if name == "modify_user_address":
@@ -242,8 +242,8 @@ def test_each_write_tool_persists_exactly_what_it_returns(store: ShopStore, name
 
 
 def test_cancel_of_gift_card_order_refunds_the_balance_in_the_store(store: ShopStore) -> None:
-    result = execute_tool(
-        store, jane(), "cancel_pending_order", {"order_id": JANE_GIFT_PAID, "reason": "ordered by mistake"}
+    result = Toolkit(store).run(
+        jane(), "cancel_pending_order", {"order_id": JANE_GIFT_PAID, "reason": "ordered by mistake"}
     )
     assert result.ok
     after = snapshot(store)
@@ -258,9 +258,9 @@ def test_cancel_of_gift_card_order_refunds_the_balance_in_the_store(store: ShopS
 
 
 def test_modify_items_is_allowed_once_then_order_can_neither_change_nor_cancel(store: ShopStore) -> None:
-    assert execute_tool(
-        store, jane(), "modify_pending_order_items", WRITE_CALLS["modify_pending_order_items"]
-    ).ok
+    assert (
+        Toolkit(store).run(jane(), "modify_pending_order_items", WRITE_CALLS["modify_pending_order_items"]).ok
+    )
     order = snapshot(store)["orders"][JANE_PENDING]
     assert order["status"] == "pending (item modified)"
     assert order["payment_history"][-1] == {
@@ -269,7 +269,7 @@ def test_modify_items_is_allowed_once_then_order_can_neither_change_nor_cancel(s
         "payment_method_id": "paypal_1",
     }
     for name in ("modify_pending_order_items", "cancel_pending_order", "modify_pending_order_address"):
-        again = execute_tool(store, jane(), name, WRITE_CALLS[name])
+        again = Toolkit(store).run(jane(), name, WRITE_CALLS[name])
         assert not again.ok and "Non-pending" in (again.error or "")
 
 
@@ -325,15 +325,13 @@ def test_refused_writes_leave_the_store_untouched(
     store: ShopStore, name: str, arguments: dict[str, Any], message: str
 ) -> None:
     before = snapshot(store)
-    result = execute_tool(store, jane(), name, arguments)
+    result = Toolkit(store).run(jane(), name, arguments)
     assert not result.ok and message in (result.error or "")
     assert result.content.startswith("Error: ")
     assert snapshot(store) == before
 
 
-def test_a_tool_failing_after_writing_is_rolled_back(
-    store: ShopStore, monkeypatch: pytest.MonkeyPatch
-) -> None:
+def test_a_tool_failing_after_writing_is_rolled_back(store: ShopStore) -> None:
     """The one-transaction-per-call guarantee itself: a write followed by an error leaves no trace."""
 
     def half_write(ctx: ToolContext, args: ToolArgs) -> None:
@@ -343,9 +341,8 @@ def test_a_tool_failing_after_writing_is_rolled_back(
         raise ToolError("broken rule after the write")
 
     spec = ToolSpec("half_write", ToolKind.WRITE, "test", ToolArgs, half_write)
-    monkeypatch.setitem(RETAIL_TOOLS, "half_write", spec)
     before = snapshot(store)
-    result = execute_tool(store, jane(), "half_write", {})
+    result = Toolkit(store, specs=[spec]).run(jane(), "half_write", {})
     assert (result.ok, result.error) == (False, "broken rule after the write")
     assert snapshot(store) == before
 
@@ -387,7 +384,7 @@ def test_a_tool_failing_after_writing_is_rolled_back(
 def test_bad_input_gives_a_clear_error_never_a_crash(
     store: ShopStore, name: str, arguments: Any, message: str
 ) -> None:
-    result = execute_tool(store, jane(), name, arguments)
+    result = Toolkit(store).run(jane(), name, arguments)
     assert not result.ok
     assert message in (result.error or ""), result.error
 
@@ -404,7 +401,7 @@ def test_bad_input_gives_a_clear_error_never_a_crash(
 )
 def test_calculate_rounds_like_tau2(store: ShopStore, expression: str, expected: str) -> None:
     assert (
-        execute_tool(store, CustomerScope.customer(), "calculate", {"expression": expression}).output
+        Toolkit(store).run(CustomerScope.customer(), "calculate", {"expression": expression}).output
         == expected
     )
 
@@ -413,31 +410,31 @@ def test_calculate_rounds_like_tau2(store: ShopStore, expression: str, expected:
 
 
 def test_list_all_product_types_content_is_tau2s_sorted_json(store: ShopStore) -> None:
-    result = execute_tool(store, CustomerScope.customer(), "list_all_product_types", {})
+    result = Toolkit(store).run(CustomerScope.customer(), "list_all_product_types", {})
     assert result.content == json.dumps(
         {"T-Shirt": "1000000001", "Running Shoes": "1000000002"}, sort_keys=True
     )
 
 
 def test_transfer_is_recognisable_as_a_handover(store: ShopStore) -> None:
-    result = execute_tool(store, CustomerScope.customer(), "transfer_to_human_agents", {"summary": "angry"})
+    result = Toolkit(store).run(CustomerScope.customer(), "transfer_to_human_agents", {"summary": "angry"})
     assert result.ok and result.handover and result.content == "Transfer successful"
-    assert not execute_tool(store, jane(), "get_order_details", {"order_id": JANE_PENDING}).handover
+    assert not Toolkit(store).run(jane(), "get_order_details", {"order_id": JANE_PENDING}).handover
 
 
 def test_unknown_ids_give_tau2_errors(store: ShopStore) -> None:
     scope = jane()
     assert (
-        execute_tool(store, scope, "get_product_details", {"product_id": "2000000001"}).error
+        Toolkit(store).run(scope, "get_product_details", {"product_id": "2000000001"}).error
         == "Product not found"
     )
-    assert execute_tool(store, scope, "get_item_details", {"item_id": "1000000001"}).error == "Item not found"
+    assert Toolkit(store).run(scope, "get_item_details", {"item_id": "1000000001"}).error == "Item not found"
     assert (
-        execute_tool(store, scope, "find_user_id_by_email", {"email": "x@example.com"}).content
+        Toolkit(store).run(scope, "find_user_id_by_email", {"email": "x@example.com"}).content
         == "Error: User not found"
     )
 
 
 def test_search_help_center_without_an_index_says_so(store: ShopStore) -> None:
-    result = execute_tool(store, CustomerScope.customer(), "search_help_center", {"query": "refund"})
+    result = Toolkit(store).run(CustomerScope.customer(), "search_help_center", {"query": "refund"})
     assert not result.ok and "not available" in (result.error or "")

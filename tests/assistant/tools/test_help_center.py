@@ -1,4 +1,4 @@
-"""search_help_center over a real small HelpCenterIndex (Chroma + MiniLM), injected into execute_tool."""
+"""search_help_center over a real small HelpCenterIndex (Chroma + MiniLM), run through a Toolkit."""
 
 from __future__ import annotations
 
@@ -6,7 +6,7 @@ from pathlib import Path
 
 import pytest
 
-from assistant.tools import CustomerScope, execute_tool, to_langchain_tools
+from assistant.tools import CustomerScope, Toolkit
 from assistant.tools.help_center import hit_to_dict
 from knowledge.settings import Settings
 
@@ -41,12 +41,9 @@ def test_search_help_center_returns_cited_hits_from_a_real_index(settings: Setti
     report = index.ingest([source], progress=False)
     assert report.ok, report.errors
 
-    result = execute_tool(
-        None,  # type: ignore[arg-type]  # the help centre never opens a shop transaction
-        CustomerScope.customer(),
-        "search_help_center",
-        {"query": "how long does express delivery take?"},
-        help_center=index,
+    toolkit = Toolkit(None, help_center=index)  # the help centre never opens a shop transaction
+    result = toolkit.run(
+        CustomerScope.customer(), "search_help_center", {"query": "how long does express delivery take?"}
     )
     assert result.ok, result.error
     top = result.output["hits"][0]
@@ -54,7 +51,7 @@ def test_search_help_center_returns_cited_hits_from_a_real_index(settings: Setti
     assert top["url"] == "https://help.example.com/shipping"
     assert "next business day" in top["text"]
 
-    tools = {t.name: t for t in to_langchain_tools(None, CustomerScope.customer(), help_center=index)}  # type: ignore[arg-type]
+    tools = {t.name: t for t in toolkit.langchain_tools(CustomerScope.customer())}
     assert "returns-policy" in tools["search_help_center"].invoke({"query": "refund to a gift card"})
 
 

@@ -10,7 +10,7 @@ from langchain_core.messages import ToolMessage
 from pydantic import BaseModel
 
 from assistant.shop.store import ShopStore
-from assistant.tools import CustomerScope, to_langchain_tools, write_tool_names
+from assistant.tools import CustomerScope, Toolkit
 from assistant.tools.replay import SqliteTemplate
 from tests.assistant.tools.shop_factory import make_shop
 
@@ -23,9 +23,9 @@ def store(tmp_path: Path) -> Iterator[ShopStore]:
 
 
 def test_tools_carry_their_kind_and_schema(store: ShopStore) -> None:
-    tools = {tool.name: tool for tool in to_langchain_tools(store, CustomerScope.customer())}
+    tools = {tool.name: tool for tool in Toolkit(store).langchain_tools(CustomerScope.customer())}
     assert "search_help_center" not in tools  # no index given
-    assert {name for name, tool in tools.items() if tool.tags == ["write"]} == set(write_tool_names())
+    assert {name for name, tool in tools.items() if tool.tags == ["write"]} == Toolkit(store).write_names
     assert tools["cancel_pending_order"].metadata == {"kind": "write", "hands_over": False}
     assert tools["transfer_to_human_agents"].metadata == {"kind": "read", "hands_over": True}
     schema = tools["modify_pending_order_items"].tool_call_schema
@@ -40,7 +40,7 @@ def test_tools_carry_their_kind_and_schema(store: ShopStore) -> None:
 
 def test_tool_calls_share_the_scope_and_write_through_the_store(store: ShopStore) -> None:
     scope = CustomerScope.customer()
-    tools = {tool.name: tool for tool in to_langchain_tools(store, scope)}
+    tools = {tool.name: tool for tool in Toolkit(store).langchain_tools(scope)}
 
     def call(name: str, args: dict[str, object]) -> ToolMessage:
         message = tools[name].invoke({"type": "tool_call", "id": f"call-{name}", "name": name, "args": args})
@@ -63,4 +63,4 @@ def test_tool_calls_share_the_scope_and_write_through_the_store(store: ShopStore
 
 def test_unknown_tool_names_are_refused(store: ShopStore) -> None:
     with pytest.raises(ValueError, match="unknown tools: nope"):
-        to_langchain_tools(store, CustomerScope.customer(), names=["nope"])
+        Toolkit(store).langchain_tools(CustomerScope.customer(), names=["nope"])

@@ -5,7 +5,7 @@ from __future__ import annotations
 import pytest
 
 from assistant.shop.store import ShopStore
-from assistant.tools import CustomerScope, execute_tool
+from assistant.tools import CustomerScope, Toolkit
 from tests.assistant.tools.shop_factory import make_shop
 
 
@@ -17,12 +17,11 @@ def test_writes_and_refusals_on_postgresql(postgres_url: str) -> None:
     scope = CustomerScope.customer("jane_doe_1")
     before = store.export_data().to_tau2()
 
-    refused = execute_tool(
-        store, scope, "cancel_pending_order", {"order_id": "#W0000005", "reason": "no longer needed"}
+    refused = Toolkit(store).run(
+        scope, "cancel_pending_order", {"order_id": "#W0000005", "reason": "no longer needed"}
     )
     assert refused.error == "Order not found"  # John's order
-    refused = execute_tool(
-        store,
+    refused = Toolkit(store).run(
         scope,
         "modify_pending_order_payment",
         {"order_id": "#W0000001", "payment_method_id": "gift_card_1"},
@@ -30,8 +29,8 @@ def test_writes_and_refusals_on_postgresql(postgres_url: str) -> None:
     assert refused.error is not None and refused.error.startswith("Insufficient gift card balance")
     assert store.export_data().to_tau2() == before
 
-    done = execute_tool(
-        store, scope, "cancel_pending_order", {"order_id": "#W0000004", "reason": "no longer needed"}
+    done = Toolkit(store).run(
+        scope, "cancel_pending_order", {"order_id": "#W0000004", "reason": "no longer needed"}
     )
     assert done.ok, done.error
     after = store.export_data().to_tau2()

@@ -10,6 +10,7 @@ import pytest
 from typer.testing import CliRunner
 
 from assistant.cli import app
+from assistant.tools import Toolkit
 from assistant.tools.replay import (
     ReplayInputError,
     SqliteTemplate,
@@ -20,15 +21,7 @@ from assistant.tools.replay import (
 )
 from tests.conftest import TAU2_RETAIL_DB, TAU2_RETAIL_TASKS, require_or_skip
 
-WRITE_TOOLS = {
-    "cancel_pending_order",
-    "modify_pending_order_address",
-    "modify_pending_order_items",
-    "modify_pending_order_payment",
-    "modify_user_address",
-    "return_delivered_order_items",
-    "exchange_delivered_order_items",
-}
+WRITE_TOOLS = Toolkit(None).write_names
 
 # Every gold call that the policy must refuse, reviewed one by one: (task id, action id) -> (tool, error).
 EXPECTED_REFUSALS: dict[tuple[str, str], tuple[str, str]] = {

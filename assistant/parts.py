@@ -1,0 +1,156 @@
+"""The composition root: every part of the service, built from the settings on first use.
+
+`ServiceParts(settings, guard=..., shop=...)` replaces any part (tests, the evaluation, a benchmark)
+without touching the others; each part is built once, when something first needs it, because some are slow
+(the embedding model, the index) and many callers need only a few (the API's health check needs none).
+"""
+
+from __future__ import annotations
+
+from functools import cached_property
+from typing import TYPE_CHECKING, Any
+
+from langgraph.types import Checkpointer
+
+from assistant.agent import build_agent, build_checkpointer, build_openai_model
+from assistant.guard.guard import SentimentGuard
+from assistant.planner.intents import Encoder
+from assistant.planner.model import OfflinePlannerChatModel
+from assistant.planner.planner import OfflinePlanner
+from assistant.prompts import Replies
+from assistant.shop.store import ShopStore
+from assistant.store.conversations import ConversationStore
+from assistant.tools.help_center import HelpCenter
+from assistant.tools.toolkit import Toolkit
+from knowledge.settings import Settings
+
+if TYPE_CHECKING:
+    from langchain_core.language_models import BaseChatModel
+
+    from knowledge.embeddings import Embedder
+
+_UNSET: Any = object()
+
+
+class ServiceParts:
+    """The parts of a SupportService. Pass a part to use it instead of building one from the settings."""
+
+    def __init__(
+        self,
+        settings: Settings,
+        *,
+        conversations: ConversationStore | None = None,
+        shop: ShopStore | None = None,
+        help_center: HelpCenter | None = None,
+        embedder: Embedder | None = None,
+        encoder: Encoder | None = None,
+        guard: SentimentGuard | None = None,
+        checkpointer: Checkpointer | None = None,
+        primary_model: BaseChatModel | None = _UNSET,
+    ) -> None:
+        self.settings = settings
+        given = {
+            "conversations": conversations,
+            "shop": shop,
+            "help_center": help_center,
+            "embedder": embedder,
+            "encoder": encoder,
+            "guard": guard,
+            "checkpointer": checkpointer,
+            "primary_model": primary_model,
+        }
+        for name, part in given.items():
+            if part is not _UNSET and (part is not None or name == "primary_model"):
+                self.__dict__[name] = part  # what cached_property would have stored
+
+    @property
+    def provider(self) -> str:
+        return self.settings.effective_llm_provider
+
+    @cached_property
+    def conversations(self) -> ConversationStore:
+        store = ConversationStore(str(self.settings.database_url))
+        store.migrate()
+        return store
+
+    @cached_property
+    def shop(self) -> ShopStore:
+        store = ShopStore(str(self.settings.database_url))
+        store.migrate()
+        return store
+
+    @cached_property
+    def help_center(self) -> HelpCenter:
+        return HelpCenter(self.settings)
+
+    @cached_property
+    def embedder(self) -> Embedder:
+        from knowledge.embeddings import get_embedder
+
+        return get_embedder(self.settings)
+
+    @cached_property
+    def encoder(self) -> Encoder:
+        """The embedder with a cache: planner and guard embed the same sentences turn after turn."""
+        from knowledge.embeddings import CachedEncoder
+
+        return CachedEncoder(self.embedder.encode)
+
+    @cached_property
+    def replies(self) -> Replies:
+        return Replies(self.settings.shop_name)
+
+    @cached_property
+    def toolkit(self) -> Toolkit:
+        return Toolkit(self.shop, self.help_center, replies=self.replies)
+
+    @cached_property
+    def planner(self) -> OfflinePlanner:
+        return OfflinePlanner(
+            self.encoder,
+            self.toolkit,
+            shop_name=self.settings.shop_name,
+            min_answer_score=self.settings.min_answer_score,
+        )
+
+    @cached_property
+    def guard(self) -> SentimentGuard:
+        model_sentiment = None
+        if self.provider == "openai" and self.settings.guard_model_sentiment:
+            from assistant.model_helpers import ModelSentiment
+
+            model_sentiment = ModelSentiment(self.settings)
+        return SentimentGuard(self.settings, similarity=self.encoder, model_sentiment=model_sentiment)
+
+    @cached_property
+    def checkpointer(self) -> Checkpointer:
+        return build_checkpointer(self.settings)
+
+    @cached_property
+    def offline_model(self) -> OfflinePlannerChatModel:
+        return OfflinePlannerChatModel(planner=self.planner)
+
+    @cached_property
+    def primary_model(self) -> BaseChatModel | None:
+        """The configured remote model (provider openai), or None: the offline planner answers."""
+        return build_openai_model(self.settings) if self.provider == "openai" else None
+
+    @cached_property
+    def agent(self) -> Any:
+        """The customer agent: guard first, WRITE tools wait for the customer's yes."""
+        return self._agent(guard=self.guard)
+
+    @cached_property
+    def copilot_agent(self) -> Any:
+        """The same agent for human agents' suggestions: no guard, WRITE tools interrupt and never run."""
+        return self._agent(guard=None)
+
+    def _agent(self, guard: SentimentGuard | None) -> Any:
+        return build_agent(
+            self.settings,
+            offline_model=self.offline_model,
+            primary_model=self.primary_model,
+            toolkit=self.toolkit,
+            guard=guard,
+            checkpointer=self.checkpointer,
+        )

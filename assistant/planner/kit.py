@@ -1,0 +1,26 @@
+"""What every planner flow works with besides the dialogue state: the reply templates, the tools' vocabulary,
+the sentence encoder and the answer threshold."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from typing import Any
+
+from assistant.planner.intents import Encoder
+from assistant.planner.state import DialogueState, Step
+from assistant.prompts import Replies
+from assistant.tools.toolkit import Toolkit
+
+
+@dataclass
+class PlannerKit:
+    replies: Replies
+    tools: Toolkit
+    encode: Encoder
+    min_answer_score: float = 0.35
+
+    def text(self, state: DialogueState, key: str, **values: Any) -> str:
+        return self.replies(key, state.language, **values)
+
+    def say(self, state: DialogueState, key: str, failed: bool = False, **values: Any) -> Step:
+        return Step(text=self.replies(key, state.language, **values), failed=failed)

@@ -1,0 +1,226 @@
+"""The WRITE tools (τ²-bench retail names, arguments and return shapes); their rules are in policies.py.
+
+Each spec says which order statuses the change needs and names how the change is put to the customer for
+their yes (`describe`) and how the done change is reported (`report`, both in wording.py). Every WRITE runs
+only after an explicit yes, in one shop transaction.
+"""
+
+from __future__ import annotations
+
+from typing import Annotated, Any
+
+from pydantic import Field, StringConstraints
+
+from assistant.shop.schema import Address, Product
+from assistant.tools import policies, wording
+from assistant.tools.base import ToolArgs, ToolContext, ToolKind, tool
+from assistant.tools.lookups import Id, OrderIdArgs
+
+WRITE = ToolKind.WRITE
+PENDING_ONLY = frozenset({policies.PENDING})
+DELIVERED_ONLY = frozenset({policies.DELIVERED})
+
+ShortText = Annotated[str, StringConstraints(max_length=200)]
+ItemIds = Annotated[list[Id], Field(max_length=50)]
+
+
+class CancelArgs(OrderIdArgs):
+    reason: Annotated[str, StringConstraints(max_length=100)] = Field(
+        description="The reason for cancellation, which should be either 'no longer needed' or "
+        "'ordered by mistake'."
+    )
+
+
+class AddressArgs(ToolArgs):
+    address1: ShortText = Field(description="The first line of the address, such as '123 Main St'.")
+    address2: ShortText = Field(description="The second line of the address, such as 'Apt 1' or ''.")
+    city: ShortText = Field(description="The city, such as 'San Francisco'.")
+    state: ShortText = Field(description="The state, such as 'CA'.")
+    country: ShortText = Field(description="The country, such as 'USA'.")
+    zip: Annotated[str, StringConstraints(max_length=20)] = Field(
+        description="The zip code, such as '12345'."
+    )
+
+    def to_address(self) -> Address:
+        return Address(
+            address1=self.address1,
+            address2=self.address2,
+            city=self.city,
+            country=self.country,
+            state=self.state,
+            zip=self.zip,
+        )
+
+
+class OrderAddressArgs(AddressArgs):
+    order_id: Id = Field(description="The order id, such as '#W0000000'.")
+
+
+class UserAddressArgs(AddressArgs):
+    user_id: Id = Field(description="The user id, such as 'sara_doe_496'.")
+
+
+PAYMENT_METHOD_DESCRIPTION = (
+    "The payment method id to pay or receive refund for the item price difference, such as "
+    "'gift_card_0000000' or 'credit_card_0000000'. These can be looked up from the user or order details."
+)
+
+
+class ItemChangeArgs(OrderIdArgs):
+    item_ids: ItemIds = Field(
+        description="The item ids to be changed, each such as '1008292230'. There could be duplicate items."
+    )
+    new_item_ids: ItemIds = Field(
+        description="The new item ids, each such as '1008292230'. Each new item id matches the item id "
+        "in the same position and must be of the same product. There could be duplicate items."
+    )
+    payment_method_id: Id = Field(description=PAYMENT_METHOD_DESCRIPTION)
+
+
+class PaymentArgs(OrderIdArgs):
+    payment_method_id: Id = Field(description="The new payment method id, such as 'gift_card_0000000'.")
+
+
+class ReturnArgs(OrderIdArgs):
+    item_ids: ItemIds = Field(description="The item ids to be returned. There could be duplicate items.")
+    payment_method_id: Id = Field(
+        description="The payment method id to receive the refund: the original payment method or a gift card."
+    )
+
+
+def _products_of(ctx: ToolContext, product_ids: set[str]) -> dict[str, Product]:
+    products = {}
+    for product_id in product_ids:
+        product = ctx.shop.get_product(product_id)
+        if product is not None:
+            products[product_id] = product
+    return products
+
+
+@tool(
+    WRITE,
+    CancelArgs,
+    statuses=PENDING_ONLY, describe=wording.describe_cancel, report=wording.report_cancel,
+)
+def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
+    """Cancel a pending order. If the order is already processed or delivered, it cannot be cancelled.
+    The agent needs to explain the cancellation detail and ask for explicit user confirmation (yes/no) to
+    proceed. If the user confirms, the order status will be changed to 'cancelled' and the payment will
+    be refunded. The refund will be added to the user's gift card balance immediately if the payment was
+    made using a gift card, otherwise the refund would take 5-7 business days to process. The function
+    returns the order details after the cancellation."""
+    order = ctx.order(args.order_id)
+    user = ctx.owner(order)
+    new_order, new_user = policies.plan_cancel(order, user, args.reason)
+    ctx.shop.save_order(new_order)
+    if new_user != user:
+        ctx.shop.save_user(new_user)
+    return new_order.to_tau2()
+
+
+@tool(
+    WRITE,
+    OrderAddressArgs,
+    statuses=PENDING_ONLY, describe=wording.describe_order_address, report=wording.report_order_address,
+)
+def modify_pending_order_address(ctx: ToolContext, args: OrderAddressArgs) -> dict[str, Any]:
+    """Modify the shipping address of a pending order. The agent needs to explain the modification detail
+    and ask for explicit user confirmation (yes/no) to proceed."""
+    new_order = policies.plan_modify_address(ctx.order(args.order_id), args.to_address())
+    ctx.shop.save_order(new_order)
+    return new_order.to_tau2()
+
+
+@tool(
+    WRITE,
+    ItemChangeArgs,
+    statuses=PENDING_ONLY, describe=wording.describe_item_change, report=wording.report_item_change,
+)
+def modify_pending_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[str, Any]:
+    """Modify items in a pending order to new items of the same product type. For a pending order, this
+    function can only be called once. The agent needs to explain the exchange detail and ask for explicit
+    user confirmation (yes/no) to proceed."""
+    order = ctx.order(args.order_id)
+    user = ctx.owner(order)
+    products = _products_of(ctx, {item.product_id for item in order.items})
+    new_order, new_user = policies.plan_modify_items(
+        order, user, products, args.item_ids, args.new_item_ids, args.payment_method_id
+    )
+    ctx.shop.save_order(new_order)
+    if new_user != user:
+        ctx.shop.save_user(new_user)
+    return new_order.to_tau2()
+
+
+@tool(
+    WRITE,
+    PaymentArgs,
+    statuses=PENDING_ONLY, describe=wording.describe_order_payment, report=wording.report_order_payment,
+)
+def modify_pending_order_payment(ctx: ToolContext, args: PaymentArgs) -> dict[str, Any]:
+    """Modify the payment method of a pending order. The agent needs to explain the modification detail
+    and ask for explicit user confirmation (yes/no) to proceed."""
+    order = ctx.order(args.order_id)
+    user = ctx.owner(order)
+    new_order, new_user = policies.plan_modify_payment(order, user, args.payment_method_id)
+    ctx.shop.save_order(new_order)
+    if new_user != user:
+        ctx.shop.save_user(new_user)
+    return new_order.to_tau2()
+
+
+@tool(
+    WRITE,
+    UserAddressArgs,
+    describe=wording.describe_user_address, report=wording.report_user_address,
+)
+def modify_user_address(ctx: ToolContext, args: UserAddressArgs) -> dict[str, Any]:
+    """Modify the default address of a user. The agent needs to explain the modification detail and ask
+    for explicit user confirmation (yes/no) to proceed."""
+    new_user = policies.plan_modify_user_address(ctx.user(args.user_id), args.to_address())
+    ctx.shop.save_user(new_user)
+    return new_user.to_tau2()
+
+
+@tool(
+    WRITE,
+    ReturnArgs,
+    statuses=DELIVERED_ONLY, describe=wording.describe_return, report=wording.report_return,
+)
+def return_delivered_order_items(ctx: ToolContext, args: ReturnArgs) -> dict[str, Any]:
+    """Return some items of a delivered order. The order status will be changed to 'return requested'.
+    The agent needs to explain the return detail and ask for explicit user confirmation (yes/no) to
+    proceed. The user will receive follow-up email for how and where to return the item."""
+    order = ctx.order(args.order_id)
+    new_order = policies.plan_return(order, ctx.owner(order), args.item_ids, args.payment_method_id)
+    ctx.shop.save_order(new_order)
+    return new_order.to_tau2()
+
+
+@tool(
+    WRITE,
+    ItemChangeArgs,
+    statuses=DELIVERED_ONLY, describe=wording.describe_exchange, report=wording.report_item_change,
+)
+def exchange_delivered_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[str, Any]:
+    """Exchange items in a delivered order to new items of the same product type. For a delivered order,
+    return or exchange can be only done once by the agent. The agent needs to explain the exchange detail
+    and ask for explicit user confirmation (yes/no) to proceed."""
+    order = ctx.order(args.order_id)
+    products = _products_of(ctx, {item.product_id for item in order.items})
+    new_order = policies.plan_exchange(
+        order, ctx.owner(order), products, args.item_ids, args.new_item_ids, args.payment_method_id
+    )
+    ctx.shop.save_order(new_order)
+    return new_order.to_tau2()
+
+
+SPECS = (
+    cancel_pending_order,
+    modify_pending_order_address,
+    modify_pending_order_items,
+    modify_pending_order_payment,
+    modify_user_address,
+    return_delivered_order_items,
+    exchange_delivered_order_items,
+)

@@ -1,0 +1,198 @@
+"""The offline planner, flow by flow, on hand-built message lists with a fake intent classifier and a
+bag-of-words encoder: no model, no index, no database, milliseconds per test."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from assistant.planner.state import AUTH_MARKER
+from tests.assistant.planner.conftest import Conversation
+from tests.assistant.tools.shop_factory import make_shop
+
+SHOP = make_shop().to_tau2()
+JANE = SHOP["users"]["jane_doe_1"]
+PENDING, DELIVERED = SHOP["orders"]["#W0000001"], SHOP["orders"]["#W0000002"]
+
+
+def signed_in(conversation: Conversation, text: str) -> Conversation:
+    """Jane has given her email and the planner has read her account."""
+    return (
+        conversation.customer(text)
+        .tool("find_user_id_by_email", {"email": "jane_doe_1@example.com"}, "jane_doe_1")
+        .tool("get_user_details", {"user_id": "jane_doe_1"}, JANE)
+    )
+
+
+# --- greetings, people, bare answers -----------------------------------------------------------------
+def test_greeting_and_request_for_a_person(make_planner: Any) -> None:
+    planner = make_planner({"hi": "greeting", "a human please": "human"})
+    assert "Test Shop assistant" in planner.next_step(Conversation().customer("hi").messages).text
+    step = planner.next_step(Conversation().customer("a human please").messages)
+    assert step.tool == "transfer_to_human_agents" and "a human please" in step.args["summary"]
+
+
+def test_a_bare_yes_after_i_dont_know_accepts_the_person(make_planner: Any) -> None:
+    planner = make_planner()
+    dont_know = planner.kit.replies("dont_know", "en")
+    messages = Conversation().customer("do you gift wrap?").bot(dont_know).customer("yes").messages
+    assert planner.next_step(messages).tool == "transfer_to_human_agents"
+    nothing = planner.next_step(Conversation().customer("yes").messages)
+    assert nothing.tool is None and "nothing" in nothing.text.lower()
+
+
+# --- who the customer is -----------------------------------------------------------------------------
+def test_an_action_asks_only_for_what_is_missing(make_planner: Any) -> None:
+    planner = make_planner({"cancel #W0000001": "cancel_order", "I'm Jane Doe": "cancel_order"})
+    step = planner.next_step(Conversation().customer("cancel #W0000001").messages)
+    assert step.tool is None and "email" in step.text
+    step = planner.next_step(Conversation().customer("cancel #W0000001").customer("I'm Jane Doe").messages)
+    assert step.text == "Thanks, Jane. What is the zip code on your account?"
+
+
+def test_an_email_is_looked_up_and_a_failed_lookup_is_said(make_planner: Any) -> None:
+    planner = make_planner({"cancel my order, jane_doe_1@example.com": "cancel_order"})
+    conversation = Conversation().customer("cancel my order, jane_doe_1@example.com")
+    step = planner.next_step(conversation.messages)
+    assert (step.tool, step.args) == ("find_user_id_by_email", {"email": "jane_doe_1@example.com"})
+    conversation.tool("find_user_id_by_email", step.args, "Error: User not found", status="error")
+    failed = planner.next_step(conversation.messages)
+    assert failed.failed and "jane_doe_1@example.com" in failed.text
+
+
+def test_a_rule_question_from_a_stranger_is_answered_first(make_planner: Any) -> None:
+    planner = make_planner({"can I cancel just one item?": "cancel_order"})
+    step = planner.next_step(Conversation().customer("can I cancel just one item?").messages)
+    assert step.tool == "search_help_center"
+
+
+# --- cancel ------------------------------------------------------------------------------------------
+def test_cancel_asks_the_reason_then_emits_the_write(make_planner: Any) -> None:
+    planner = make_planner({"cancel #W0000001": "cancel_order", "I ordered it by mistake": "cancel_order"})
+    conversation = signed_in(Conversation(), "cancel #W0000001")
+    step = planner.next_step(conversation.messages)
+    assert (step.tool, step.args) == ("get_order_details", {"order_id": "#W0000001"})
+    conversation.tool("get_order_details", step.args, PENDING)
+    asked = planner.next_step(conversation.messages)
+    assert "Why would you like to cancel order #W0000001" in asked.text
+    conversation.bot(asked.text).customer("I ordered it by mistake")
+    write = planner.next_step(conversation.messages)
+    assert (write.tool, write.args) == (
+        "cancel_pending_order",
+        {"order_id": "#W0000001", "reason": "ordered by mistake"},
+    )
+
+
+def test_cancel_of_a_delivered_order_says_why_and_what_is_possible(make_planner: Any) -> None:
+    planner = make_planner({"cancel #W0000002": "cancel_order"})
+    conversation = signed_in(Conversation(), "cancel #W0000002")
+    conversation.tool("get_order_details", {"order_id": "#W0000002"}, DELIVERED)
+    step = planner.next_step(conversation.messages)
+    assert step.tool is None and "only pending orders" in step.text and "return or exchange" in step.text
+
+
+def test_the_result_of_a_write_is_reported_and_a_declined_write_changes_nothing(make_planner: Any) -> None:
+    planner = make_planner({"cancel #W0000001": "cancel_order"})
+    conversation = signed_in(Conversation(), "cancel #W0000001")
+    cancelled = {**PENDING, "status": "cancelled"}
+    args = {"order_id": "#W0000001", "reason": "no longer needed"}
+    done = planner.next_step(
+        Conversation().customer("cancel #W0000001").tool("cancel_pending_order", args, cancelled).messages
+    )
+    assert done.text.startswith("Done: order #W0000001 is cancelled.")
+    declined = conversation.tool(
+        "cancel_pending_order", args, "User rejected the tool call for `cancel_pending_order`", status="error"
+    )
+    assert planner.next_step(declined.messages).text.startswith("Okay, I haven't changed anything")
+
+
+# --- returns and exchanges -----------------------------------------------------------------------------
+def test_return_lists_the_items_then_refunds_to_the_original_method(make_planner: Any) -> None:
+    planner = make_planner({"I want to return #W0000002": "return_items", "the T-Shirt": "return_items"})
+    conversation = signed_in(Conversation(), "I want to return #W0000002")
+    conversation.tool("get_order_details", {"order_id": "#W0000002"}, DELIVERED)
+    asked = planner.next_step(conversation.messages)
+    assert asked.text.startswith("Which items from order #W0000002 would you like to return?")
+    conversation.bot(asked.text).customer("the T-Shirt")
+    write = planner.next_step(conversation.messages)
+    assert write.tool == "return_delivered_order_items"
+    original = DELIVERED["payment_history"][0]["payment_method_id"]
+    assert write.args["payment_method_id"] == original
+
+
+def test_french_asks_in_french_without_english_fragments(make_planner: Any) -> None:
+    planner = make_planner({"je veux retourner la commande #W0000002": "return_items"})
+    conversation = signed_in(Conversation(), "je veux retourner la commande #W0000002")
+    conversation.tool("get_order_details", {"order_id": "#W0000002"}, DELIVERED)
+    asked = planner.next_step(conversation.messages)
+    assert asked.text.startswith("Quels articles de la commande #W0000002 souhaitez-vous retourner ?")
+
+
+# --- the help centre ---------------------------------------------------------------------------------
+HITS = [
+    {
+        "article_id": "refunds",
+        "title": "Refunds",
+        "url": "https://help/refunds",
+        "score": 0.8,
+        "text": "Refunds are paid within 5 to 7 business days. Gift card refunds are immediate.",
+    },
+    {
+        "article_id": "shipping",
+        "title": "Shipping",
+        "url": "https://help/shipping",
+        "score": 0.5,
+        "text": "Standard shipping takes 4 to 6 business days.",
+    },
+]
+
+
+def test_an_answer_quotes_the_passages_with_citations(make_planner: Any) -> None:
+    planner = make_planner()
+    query = "how long do refunds take?"
+    conversation = (
+        Conversation()
+        .customer(query)
+        .tool("search_help_center", {"query": query}, {"query": query, "hits": HITS})
+    )
+    step = planner.next_step(conversation.messages)
+    assert "Refunds are paid within 5 to 7 business days. [1]" in step.text
+    assert step.citations[0] == {
+        "ref": 1,
+        "article_id": "refunds",
+        "title": "Refunds",
+        "url": "https://help/refunds",
+        "section": None,
+    }
+
+
+def test_nothing_relevant_means_i_dont_know_and_a_person(make_planner: Any) -> None:
+    planner = make_planner()
+    weak = [{**hit, "score": 0.1} for hit in HITS]
+    conversation = (
+        Conversation()
+        .customer("gift wrap?")
+        .tool("search_help_center", {"query": "gift wrap?"}, {"hits": weak})
+    )
+    step = planner.next_step(conversation.messages)
+    assert step.failed and step.text == planner.kit.replies("dont_know", "en")
+
+
+# --- state ---------------------------------------------------------------------------------------------
+def test_a_signed_in_conversation_starts_from_the_service_mark(make_planner: Any) -> None:
+    from langchain_core.messages import SystemMessage
+
+    planner = make_planner({"where is my order?": "order_status"})
+    messages = [
+        SystemMessage(f"{AUTH_MARKER} jane_doe_1"),
+        *Conversation().customer("where is my order?").messages,
+    ]
+    state = planner.build_state(messages)
+    assert state.user_id == "jane_doe_1" and state.intent == "order_status"
+    assert planner.next_step(messages).tool == "get_user_details"
+
+
+def test_an_order_not_on_the_account_is_never_looked_up(make_planner: Any) -> None:
+    planner = make_planner({"cancel #W0000009": "cancel_order"})
+    conversation = signed_in(Conversation(), "cancel #W0000009")
+    step = planner.next_step(conversation.messages)
+    assert step.failed and "couldn't find order #W0000009" in step.text  # not Jane's: no lookup at all
