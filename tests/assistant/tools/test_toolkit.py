@@ -8,9 +8,7 @@ from pathlib import Path
 from typing import Any
 
 import pytest
-from langchain_core.language_models import BaseChatModel
-from langchain_core.messages import AIMessage, BaseMessage
-from langchain_core.outputs import ChatGeneration, ChatResult
+from langchain_core.messages import AIMessage
 from langgraph.checkpoint.memory import InMemorySaver
 from langgraph.types import Command
 from pydantic import Field
@@ -33,6 +31,7 @@ from assistant.tools.base import Say, ToolArgs, ToolContext
 from assistant.tools.policies import PENDING, PolicyViolation, require_status
 from assistant.tools.replay import SqliteTemplate
 from knowledge.settings import Settings
+from tests.assistant.fakes import ScriptedModel
 from tests.assistant.tools.shop_factory import make_shop
 
 JANE, PENDING_ORDER, DELIVERED_ORDER = "jane_doe_1", "#W0000001", "#W0000002"
@@ -136,24 +135,6 @@ def test_description_and_report_are_in_the_customer_language(toolkit: Toolkit) -
         "cancel_pending_order", {"order_id": "#W1", "reason": "ordered by mistake"}, facts, "fr"
     )
     assert cancel.startswith("annuler la commande #W1 (motif : commandée par erreur)")
-
-
-class ScriptedModel(BaseChatModel):
-    """A chat model that answers with the next scripted message (what a remote model would send)."""
-
-    script: list[AIMessage]
-
-    @property
-    def _llm_type(self) -> str:
-        return "scripted"
-
-    def bind_tools(self, tools: Any, **kwargs: Any) -> Any:
-        return self
-
-    def _generate(
-        self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
-    ) -> ChatResult:
-        return ChatResult(generations=[ChatGeneration(message=self.script.pop(0))])
 
 
 def test_the_agent_asks_for_a_yes_in_french_then_runs_and_traces_the_new_tool(

@@ -1,0 +1,49 @@
+"""IntentClassifier directly: the rules that decide the unambiguous cases before the nearest-neighbour vote
+(run with a bag-of-words encoder, so the vote is deterministic and instant)."""
+
+from __future__ import annotations
+
+import pytest
+
+from assistant.planner.intents import IntentClassifier
+from tests.assistant.planner.conftest import bag_of_words
+
+
+@pytest.fixture(scope="module")
+def intents() -> IntentClassifier:
+    return IntentClassifier(bag_of_words)
+
+
+@pytest.mark.parametrize(
+    ("text", "intent"),
+    [
+        ("please cancel #W1000001", "cancel_order"),
+        ("I want to exchange the boots", "exchange_items"),
+        ("where is my parcel? tracking says nothing", "order_status"),
+        ("je veux annuler ma commande", "cancel_order"),
+        ("ik wil mijn bestelling annuleren", "cancel_order"),
+        ("can I speak to a real person", "human"),
+    ],
+)
+def test_rules_decide_the_unambiguous_requests(intents: IntentClassifier, text: str, intent: str) -> None:
+    result = intents.classify(text)
+    assert (result.intent, result.source) == (intent, "rule")
+
+
+def test_a_general_question_about_a_rule_is_a_question_not_an_action(intents: IntentClassifier) -> None:
+    assert intents.classify("how do returns work?").intent == "question"
+    assert intents.classify("how do I cancel #W1000001?").intent == "cancel_order"  # an order id: do it
+
+
+def test_no_person_is_offered_when_a_person_already_has_the_conversation(intents: IntentClassifier) -> None:
+    assert intents.classify("can I speak to a real person", allow_human=False).intent != "human"
+
+
+def test_empty_and_far_away_texts_are_questions(intents: IntentClassifier) -> None:
+    assert intents.classify("   ").intent == "question"
+    assert intents.classify("zzzz qqqq").source == "default"
+
+
+def test_results_are_cached_per_text_and_mode(intents: IntentClassifier) -> None:
+    first = intents.classify("please cancel #W1000001")
+    assert intents.classify("please cancel #W1000001") is first
