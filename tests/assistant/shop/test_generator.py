@@ -2,8 +2,10 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
@@ -21,6 +23,7 @@ from assistant.shop.generator import (
     generate_shop,
 )
 from assistant.shop.schema import ShopData
+from assistant.shop.tau2_io import write_tau2
 
 
 @pytest.fixture(scope="module")
@@ -151,3 +154,19 @@ def test_cancelled_reason_is_written_in_tau2_json(shop: ShopData) -> None:
     assert cancelled.to_tau2()["cancel_reason"] in generator.CANCEL_REASONS
     pending = shop.orders[DEMO_PENDING_ORDER_ID].to_tau2()
     assert "cancel_reason" not in pending
+
+
+# The db.json that `parley generate-shop` writes for the default arguments (seed 7, 300 users, 600 orders)
+# and for a smaller other seed, byte for byte: moving the catalogue or the code must not change a byte.
+PINNED_DB_SHA256 = {
+    (7, 300, 600): "39f08b0d0a3a62b74ef80d317d79c0207fa35185470df16b6e4e98a0dc86d18d",
+    (8, 40, 90): "56c311ca6449a340d6cf78391ee116f0417eee30d8856d3f3bc13744dbdeed9b",
+}
+
+
+@pytest.mark.parametrize(("seed", "users", "orders"), sorted(PINNED_DB_SHA256))
+def test_generated_db_is_byte_identical(seed: int, users: int, orders: int, tmp_path: Path) -> None:
+    path = tmp_path / "db.json"
+    write_tau2(generate_shop(seed=seed, users=users, orders=orders), path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == PINNED_DB_SHA256[(seed, users, orders)]
