@@ -155,3 +155,29 @@ def run_tau2_replay(work_dir: Path) -> list[dict[str, Any]]:
     return [
         replay_task(template, task, work_dir)[0] for task in load_tasks(TAU2_DIR / "retail" / "tasks.json")
     ]
+
+
+def banking_metrics(banking: list[dict[str, Any]]) -> dict[str, float | None]:
+    """`banking.*`: retrieval of the documents each banking task needs."""
+    if not banking:
+        return {}
+    return {
+        "banking.count": float(len(banking)),
+        "banking.hit@1": m.mean(b["hit@1"] for b in banking),
+        "banking.hit@5": m.mean(b["hit@5"] for b in banking),
+        "banking.mrr": m.mean(b["rr"] for b in banking),
+        "banking.recall@5": m.mean(b["recall@5"] for b in banking),
+        "banking.recall@10": m.mean(b["recall@10"] for b in banking),
+    }
+
+
+def replay_metrics(replay: list[dict[str, Any]]) -> dict[str, float | None]:
+    """`tau2_replay.*`: how many tasks' gold actions went through, and the refusals."""
+    if not replay:
+        return {}
+    return {
+        "tau2_replay.tasks": float(len(replay)),
+        "tau2_replay.completed_rate": m.mean(r["completed"] for r in replay),
+        "tau2_replay.rejected_calls": float(sum(len(r["rejected"]) for r in replay)),
+        "tau2_replay.unexpected_rejections": float(sum(len(r["unexpected_rejections"]) for r in replay)),
+    }
