@@ -79,38 +79,27 @@ _DUTCH_ZIP_LETTERS = "ABCDEGHJKLMNPRSTVWXZ"
 
 
 def _address(rng: random.Random) -> Address:
+    """A seeded address: mostly in the USA, a few in France and the Netherlands, each in its own format."""
     places: dict[str, Places] = catalogue().places
     roll = rng.random()
     number = rng.randrange(1, 999)
     if roll < _FRANCE_BELOW:
-        city, region, prefix = rng.choice(places["france"].cities)
-        return Address(
-            address1=f"{number} {rng.choice(places['france'].streets)}",
-            address2=rng.choice(("", f"Apt {rng.randrange(1, 40)}")),
-            city=city,
-            country="France",
-            state=region,
-            zip=f"{prefix}{rng.randrange(0, 1000):03d}",
-        )
-    if roll < _NETHERLANDS_BELOW:
-        city, region, prefix = rng.choice(places["netherlands"].cities)
+        country, (city, region, prefix) = "France", rng.choice(places["france"].cities)
+        address1 = f"{number} {rng.choice(places['france'].streets)}"
+        address2 = rng.choice(("", f"Apt {rng.randrange(1, 40)}"))
+        zip_code = f"{prefix}{rng.randrange(0, 1000):03d}"
+    elif roll < _NETHERLANDS_BELOW:
+        country, (city, region, prefix) = "Netherlands", rng.choice(places["netherlands"].cities)
         letters = "".join(rng.choice(_DUTCH_ZIP_LETTERS) for _ in range(2))
-        return Address(
-            address1=f"{rng.choice(places['netherlands'].streets)} {number}",
-            address2="",
-            city=city,
-            country="Netherlands",
-            state=region,
-            zip=f"{prefix}{rng.randrange(10, 100)} {letters}",
-        )
-    city, state, prefix = rng.choice(places["usa"].cities)
+        address1, address2 = f"{rng.choice(places['netherlands'].streets)} {number}", ""
+        zip_code = f"{prefix}{rng.randrange(10, 100)} {letters}"
+    else:
+        country, (city, region, prefix) = "USA", rng.choice(places["usa"].cities)
+        address1 = f"{number} {rng.choice(places['usa'].streets)}"
+        address2 = rng.choice(("", f"Suite {rng.randrange(100, 999)}"))
+        zip_code = f"{prefix}{rng.randrange(0, 1000):03d}"
     return Address(
-        address1=f"{number} {rng.choice(places['usa'].streets)}",
-        address2=rng.choice(("", f"Suite {rng.randrange(100, 999)}")),
-        city=city,
-        country="USA",
-        state=state,
-        zip=f"{prefix}{rng.randrange(0, 1000):03d}",
+        address1=address1, address2=address2, city=city, country=country, state=region, zip=zip_code
     )
 
 

@@ -14,21 +14,11 @@ from typing import Any, TypeVar
 from pydantic import BaseModel
 from pydantic_core import to_jsonable_python
 
-from assistant.shop.schema import (
-    Address,
-    Fulfillment,
-    Order,
-    OrderItem,
-    PaymentMethod,
-    PaymentTransaction,
-    Product,
-    User,
-    UserName,
-    Variant,
-)
+from assistant.shop import schema
 from assistant.shop.validation import ShopDataError
 
-Row = dict[str, Any]
+Row = dict[str, Any]  # a row to write
+Stored = Mapping[str, Any]  # a row as read back
 M = TypeVar("M", bound=BaseModel)
 
 ADDRESS_FIELDS = ("address1", "address2", "city", "country", "state", "zip")
@@ -44,6 +34,7 @@ ORDER_ACTION_FIELDS = (
 # Columns named as the model's fields, per model (renamed ones are handled where they are built).
 VARIANT_FIELDS = ("item_id", "options", "available", "price")
 ITEM_FIELDS = ("name", "product_id", "item_id", "price", "options")
+METHOD_FIELDS = ("source", "brand", "last_four", "balance")
 PAYMENT_FIELDS = ("transaction_type", "amount", "payment_method_id")
 
 
@@ -96,12 +87,16 @@ def _sub_extra(extra: Mapping[str, Any] | None, name: str) -> dict[str, Any] | N
     return {".": extra[name]}
 
 
-def _by_position(rows: Sequence[Mapping[str, Any]]) -> list[Mapping[str, Any]]:
+def _by_position(rows: Sequence[Stored]) -> list[Stored]:
     return sorted(rows, key=lambda row: row["position"])
 
 
-def _values(row: Mapping[str, Any], names: Sequence[str]) -> dict[str, Any]:
+def _values(row: Stored, names: Sequence[str]) -> dict[str, Any]:
     return {name: row[name] for name in names}
+
+
+def _attributes(model: BaseModel, names: Sequence[str]) -> dict[str, Any]:
+    return {name: getattr(model, name) for name in names}
 
 
 def _child_rows(key: Row, models: Sequence[M], columns: Callable[[M], Row]) -> list[Row]:
@@ -115,41 +110,38 @@ def _child_rows(key: Row, models: Sequence[M], columns: Callable[[M], Row]) -> l
 # --- products ------------------------------------------------------------------------------------------
 
 
-def product_rows(product: Product, position: int) -> tuple[Row, list[Row]]:
-    for key, variant in product.variants.items():
-        if key != variant.item_id:
+def _check_keys(owner: str, kind: str, id_name: str, mapping: Mapping[str, BaseModel]) -> None:
+    """Refuse a dictionary whose keys are not the ids of its values (the export could not rebuild it)."""
+    for key, model in mapping.items():
+        if key != getattr(model, id_name):
             raise ShopDataError(
-                f"product {product.product_id}: variant key {key!r} differs from its "
-                f"item_id {variant.item_id!r}"
+                f"{owner}: {kind} key {key!r} differs from its {id_name} {getattr(model, id_name)!r}"
             )
+
+
+def product_rows(product: schema.Product, position: int) -> tuple[Row, list[Row]]:
+    _check_keys(f"product {product.product_id}", "variant", "item_id", product.variants)
     product_row: Row = {
         "product_id": product.product_id,
         "name": product.name,
         "position": position,
         "extra": extra_of(product),
     }
-    variant_rows = [
-        {
-            "item_id": variant.item_id,
-            "product_id": product.product_id,
-            "position": index,
-            "options": dict(variant.options),
-            "available": variant.available,
-            "price": variant.price,
-            "extra": extra_of(variant),
-        }
-        for index, variant in enumerate(product.variants.values())
-    ]
+    variant_rows = _child_rows(
+        {"product_id": product.product_id},
+        list(product.variants.values()),
+        lambda variant: {**_attributes(variant, VARIANT_FIELDS), "options": dict(variant.options)},
+    )
     return product_row, variant_rows
 
 
-def product_from_rows(product_row: Mapping[str, Any], variant_rows: Sequence[Mapping[str, Any]]) -> Product:
+def product_from_rows(product_row: Stored, variant_rows: Sequence[Stored]) -> schema.Product:
     variants = {
-        row["item_id"]: build(Variant, _values(row, VARIANT_FIELDS), row["extra"])
+        row["item_id"]: build(schema.Variant, _values(row, VARIANT_FIELDS), row["extra"])
         for row in _by_position(variant_rows)
     }
     return build(
-        Product,
+        schema.Product,
         {"name": product_row["name"], "product_id": product_row["product_id"], "variants": variants},
         product_row["extra"],
     )
@@ -158,63 +150,47 @@ def product_from_rows(product_row: Mapping[str, Any], variant_rows: Sequence[Map
 # --- users ---------------------------------------------------------------------------------------------
 
 
-def _address_values(address: Address) -> Row:
-    return {name: getattr(address, name) for name in ADDRESS_FIELDS}
+def _address_from(row: Stored, extra: Mapping[str, Any] | None) -> schema.Address:
+    return build(schema.Address, _values(row, ADDRESS_FIELDS), _sub_extra(extra, "address"))
 
 
-def _address_from(row: Mapping[str, Any], extra: Mapping[str, Any] | None) -> Address:
-    return build(Address, _values(row, ADDRESS_FIELDS), _sub_extra(extra, "address"))
-
-
-def user_rows(user: User, position: int) -> tuple[Row, list[Row]]:
-    for key, method in user.payment_methods.items():
-        if key != method.id:
-            raise ShopDataError(
-                f"user {user.user_id}: payment method key {key!r} differs from its id {method.id!r}"
-            )
+def user_rows(user: schema.User, position: int) -> tuple[Row, list[Row]]:
+    _check_keys(f"user {user.user_id}", "payment method", "id", user.payment_methods)
     user_row: Row = {
         "user_id": user.user_id,
         "first_name": user.name.first_name,
         "last_name": user.name.last_name,
         "email": user.email,
-        **_address_values(user.address),
+        **_attributes(user.address, ADDRESS_FIELDS),
         "order_ids": list(user.orders),
         "position": position,
         "extra": extra_of(user, {"name": user.name, "address": user.address}),
     }
-    method_rows = [
-        {
-            "user_id": user.user_id,
-            "payment_method_id": method.id,
-            "position": index,
-            "source": method.source,
-            "brand": method.brand,
-            "last_four": method.last_four,
-            "balance": method.balance,
-            "extra": extra_of(method),
-        }
-        for index, method in enumerate(user.payment_methods.values())
-    ]
+    method_rows = _child_rows(
+        {"user_id": user.user_id},
+        list(user.payment_methods.values()),
+        lambda method: {"payment_method_id": method.id, **_attributes(method, METHOD_FIELDS)},
+    )
     return user_row, method_rows
 
 
-def user_from_rows(user_row: Mapping[str, Any], method_rows: Sequence[Mapping[str, Any]]) -> User:
+def user_from_rows(user_row: Stored, method_rows: Sequence[Stored]) -> schema.User:
     extra = user_row["extra"]
     methods = {
         row["payment_method_id"]: build(
-            PaymentMethod,
+            schema.PaymentMethod,
             {
                 "source": row["source"],
                 "id": row["payment_method_id"],
-                **_values(row, ("brand", "last_four", "balance")),
+                **_values(row, METHOD_FIELDS[1:]),
             },
             row["extra"],
         )
         for row in _by_position(method_rows)
     }
-    name = build(UserName, _values(user_row, ("first_name", "last_name")), _sub_extra(extra, "name"))
+    name = build(schema.UserName, _values(user_row, ("first_name", "last_name")), _sub_extra(extra, "name"))
     return build(
-        User,
+        schema.User,
         {
             "user_id": user_row["user_id"],
             "name": name,
@@ -230,14 +206,14 @@ def user_from_rows(user_row: Mapping[str, Any], method_rows: Sequence[Mapping[st
 # --- orders --------------------------------------------------------------------------------------------
 
 
-def order_rows(order: Order, position: int) -> tuple[Row, list[Row], list[Row], list[Row]]:
+def order_rows(order: schema.Order, position: int) -> tuple[Row, list[Row], list[Row], list[Row]]:
     order_row: Row = {
         "order_id": order.order_id,
         "user_id": order.user_id,
         "status": order.status,
-        **_address_values(order.address),
+        **_attributes(order.address, ADDRESS_FIELDS),
         "position": position,
-        **{name: getattr(order, name) for name in ORDER_ACTION_FIELDS},
+        **_attributes(order, ORDER_ACTION_FIELDS),
         "extra": extra_of(order, {"address": order.address}),
     }
     for name in ("exchange_items", "exchange_new_items", "return_items"):
@@ -247,7 +223,7 @@ def order_rows(order: Order, position: int) -> tuple[Row, list[Row], list[Row], 
     item_rows = _child_rows(
         key,
         order.items,
-        lambda item: {**{name: getattr(item, name) for name in ITEM_FIELDS}, "options": dict(item.options)},
+        lambda item: {**_attributes(item, ITEM_FIELDS), "options": dict(item.options)},
     )
     fulfillment_rows = _child_rows(
         key,
@@ -255,29 +231,35 @@ def order_rows(order: Order, position: int) -> tuple[Row, list[Row], list[Row], 
         lambda f: {"tracking_ids": list(f.tracking_id), "item_ids": list(f.item_ids)},
     )
     payment_rows = _child_rows(
-        key, order.payment_history, lambda payment: {name: getattr(payment, name) for name in PAYMENT_FIELDS}
+        key, order.payment_history, lambda payment: _attributes(payment, PAYMENT_FIELDS)
     )
     return order_row, item_rows, fulfillment_rows, payment_rows
 
 
 def order_from_rows(
-    order_row: Mapping[str, Any],
-    item_rows: Sequence[Mapping[str, Any]],
-    fulfillment_rows: Sequence[Mapping[str, Any]],
-    payment_rows: Sequence[Mapping[str, Any]],
-) -> Order:
+    order_row: Stored,
+    item_rows: Sequence[Stored],
+    fulfillment_rows: Sequence[Stored],
+    payment_rows: Sequence[Stored],
+) -> schema.Order:
     extra = order_row["extra"]
-    items = [build(OrderItem, _values(row, ITEM_FIELDS), row["extra"]) for row in _by_position(item_rows)]
+    items = [
+        build(schema.OrderItem, _values(row, ITEM_FIELDS), row["extra"]) for row in _by_position(item_rows)
+    ]
     fulfillments = [
-        build(Fulfillment, {"tracking_id": row["tracking_ids"], "item_ids": row["item_ids"]}, row["extra"])
+        build(
+            schema.Fulfillment,
+            {"tracking_id": row["tracking_ids"], "item_ids": row["item_ids"]},
+            row["extra"],
+        )
         for row in _by_position(fulfillment_rows)
     ]
     payments = [
-        build(PaymentTransaction, _values(row, PAYMENT_FIELDS), row["extra"])
+        build(schema.PaymentTransaction, _values(row, PAYMENT_FIELDS), row["extra"])
         for row in _by_position(payment_rows)
     ]
     return build(
-        Order,
+        schema.Order,
         {
             "order_id": order_row["order_id"],
             "user_id": order_row["user_id"],

@@ -7,12 +7,13 @@ what comes back is exactly what was saved.
 from __future__ import annotations
 
 from collections import defaultdict
-from collections.abc import Iterable, Iterator, Mapping, Sequence
+from collections.abc import Callable, Iterable, Iterator, Mapping, Sequence
 from typing import Any, TypeVar, cast
 
 from sqlalchemy import ColumnElement, Table, delete, func, insert, select, update
 from sqlalchemy.orm import Session
 
+from assistant.shop import rows
 from assistant.shop.models import (
     FULFILLMENTS,
     ORDER_ITEMS,
@@ -24,30 +25,22 @@ from assistant.shop.models import (
     USERS,
     VARIANTS,
 )
-from assistant.shop.rows import (
-    Row,
-    order_from_rows,
-    order_rows,
-    product_from_rows,
-    product_rows,
-    user_from_rows,
-    user_rows,
-)
-from assistant.shop.schema import Order, Product, User
-from assistant.shop.validation import ShopDataError
+from assistant.shop.rows import Row
+from assistant.shop.schema import Order, Product, ShopData, User
+from assistant.shop.validation import ShopDataError, check_order_owners
 
 # Rows per INSERT statement in bulk imports (keeps statements well under SQLite's variable limit).
 BULK_CHUNK = 500
 
 
-def _chunks(rows: Sequence[Row], size: int = BULK_CHUNK) -> Iterator[Sequence[Row]]:
-    for start in range(0, len(rows), size):
-        yield rows[start : start + size]
+def _chunks(table_rows: Sequence[Row], size: int = BULK_CHUNK) -> Iterator[Sequence[Row]]:
+    for start in range(0, len(table_rows), size):
+        yield table_rows[start : start + size]
 
 
-def _grouped(rows: Iterable[Mapping[str, Any]], key: str) -> dict[str, list[Mapping[str, Any]]]:
+def _grouped(found: Iterable[Mapping[str, Any]], key: str) -> dict[str, list[Mapping[str, Any]]]:
     groups: dict[str, list[Mapping[str, Any]]] = defaultdict(list)
-    for row in rows:
+    for row in found:
         groups[row[key]].append(row)
     return groups
 
@@ -73,9 +66,9 @@ class ShopSession:
             statement = statement.where(where)
         return cast(list[Mapping[str, Any]], list(self.session.execute(statement).mappings()))
 
-    def insert_rows(self, table: Table, rows: Sequence[Row]) -> None:
+    def insert_rows(self, table: Table, table_rows: Sequence[Row]) -> None:
         """INSERT the rows, BULK_CHUNK per statement."""
-        for chunk in _chunks(rows):
+        for chunk in _chunks(table_rows):
             self.session.execute(insert(table), list(chunk))
 
     def _children(
@@ -85,37 +78,30 @@ class ShopSession:
         where = None if everything else table.c[key].in_([row[key] for row in parents])
         return _grouped(self._rows(table, where), key)
 
-    def _load_products(self, where: ColumnElement[bool] | None) -> list[Product]:
-        products = sorted(self._rows(PRODUCTS, where), key=lambda r: r["position"])
-        if not products:
+    def _load(
+        self,
+        table: Table,
+        key: str,
+        where: ColumnElement[bool] | None,
+        children: tuple[Table, ...],
+        build: Callable[..., T],
+    ) -> list[T]:
+        """Models from the rows of `table` (in position order) and their children's rows, grouped by key."""
+        parents = sorted(self._rows(table, where), key=lambda r: r["position"])
+        if not parents:
             return []
-        variants = self._children(VARIANTS, "product_id", products, where is None)
-        return [product_from_rows(row, variants.get(row["product_id"], [])) for row in products]
+        groups = [self._children(child, key, parents, where is None) for child in children]
+        return [build(row, *(group.get(row[key], []) for group in groups)) for row in parents]
+
+    def _load_products(self, where: ColumnElement[bool] | None) -> list[Product]:
+        return self._load(PRODUCTS, "product_id", where, (VARIANTS,), rows.product_from_rows)
 
     def _load_users(self, where: ColumnElement[bool] | None) -> list[User]:
-        users = sorted(self._rows(USERS, where), key=lambda r: r["position"])
-        if not users:
-            return []
-        methods = self._children(PAYMENT_METHODS, "user_id", users, where is None)
-        return [user_from_rows(row, methods.get(row["user_id"], [])) for row in users]
+        return self._load(USERS, "user_id", where, (PAYMENT_METHODS,), rows.user_from_rows)
 
     def _load_orders(self, where: ColumnElement[bool] | None) -> list[Order]:
-        orders = sorted(self._rows(ORDERS, where), key=lambda r: r["position"])
-        if not orders:
-            return []
-        items, fulfillments, payments = (
-            self._children(table, "order_id", orders, where is None)
-            for table in (ORDER_ITEMS, FULFILLMENTS, PAYMENT_TRANSACTIONS)
-        )
-        return [
-            order_from_rows(
-                row,
-                items.get(row["order_id"], []),
-                fulfillments.get(row["order_id"], []),
-                payments.get(row["order_id"], []),
-            )
-            for row in orders
-        ]
+        children = (ORDER_ITEMS, FULFILLMENTS, PAYMENT_TRANSACTIONS)
+        return self._load(ORDERS, "order_id", where, children, rows.order_from_rows)
 
     def _next_position(self, table: Table) -> int:
         highest = self.session.execute(select(func.max(table.c.position))).scalar()
@@ -201,23 +187,31 @@ class ShopSession:
 
     # -- writes ---------------------------------------------------------------------------------------
 
+    def _save(
+        self,
+        model: Any,
+        to_rows: Callable[[Any, int], tuple[Any, ...]],
+        table: Table,
+        key_column: str,
+        children: tuple[Table, ...],
+    ) -> None:
+        """Insert or replace one model's row (keeping its position) and all its child rows."""
+        key = getattr(model, key_column)
+        position = self._position_of(table, key_column, key)
+        parent_row, *child_rows = to_rows(model, self._next_position(table) if position is None else position)
+        for child in children:
+            self.session.execute(delete(child).where(child.c[key_column] == key))
+        self._upsert(table, key_column, parent_row, position)
+        for child, table_rows in zip(children, child_rows, strict=True):
+            self.insert_rows(child, table_rows)
+
     def save_product(self, product: Product) -> None:
         """Insert or replace a product with all its variants."""
-        position = self._position_of(PRODUCTS, "product_id", product.product_id)
-        product_row, variant_rows = product_rows(
-            product, self._next_position(PRODUCTS) if position is None else position
-        )
-        self.session.execute(delete(VARIANTS).where(VARIANTS.c.product_id == product.product_id))
-        self._upsert(PRODUCTS, "product_id", product_row, position)
-        self.insert_rows(VARIANTS, variant_rows)
+        self._save(product, rows.product_rows, PRODUCTS, "product_id", (VARIANTS,))
 
     def save_user(self, user: User) -> None:
         """Insert or replace a user with address and payment methods (gift card balances included)."""
-        position = self._position_of(USERS, "user_id", user.user_id)
-        user_row, method_rows = user_rows(user, self._next_position(USERS) if position is None else position)
-        self.session.execute(delete(PAYMENT_METHODS).where(PAYMENT_METHODS.c.user_id == user.user_id))
-        self._upsert(USERS, "user_id", user_row, position)
-        self.insert_rows(PAYMENT_METHODS, method_rows)
+        self._save(user, rows.user_rows, USERS, "user_id", (PAYMENT_METHODS,))
 
     def save_order(self, order: Order) -> None:
         """Insert or replace an order with its items, fulfilments, payment history and action fields.
@@ -227,22 +221,51 @@ class ShopSession:
         order_ids = self._order_ids_of(order.user_id)
         if order_ids is None:
             raise ShopDataError(f"order {order.order_id}: user {order.user_id!r} does not exist")
-        position = self._position_of(ORDERS, "order_id", order.order_id)
-        order_row, item_rows, fulfillment_rows, payment_rows = order_rows(
-            order, self._next_position(ORDERS) if position is None else position
-        )
-        for table in (ORDER_ITEMS, FULFILLMENTS, PAYMENT_TRANSACTIONS):
-            self.session.execute(delete(table).where(table.c.order_id == order.order_id))
-        self._upsert(ORDERS, "order_id", order_row, position)
-        self.insert_rows(ORDER_ITEMS, item_rows)
-        self.insert_rows(FULFILLMENTS, fulfillment_rows)
-        self.insert_rows(PAYMENT_TRANSACTIONS, payment_rows)
+        children = (ORDER_ITEMS, FULFILLMENTS, PAYMENT_TRANSACTIONS)
+        self._save(order, rows.order_rows, ORDERS, "order_id", children)
         if order.order_id not in order_ids:
             self.session.execute(
                 update(USERS)
                 .where(USERS.c.user_id == order.user_id)
                 .values(order_ids=[*order_ids, order.order_id])
             )
+
+    def bulk_insert(self, data: ShopData, progress: Callable[[int], None] | None = None) -> None:
+        """Insert a whole shop into empty tables: products, users, then orders BULK_CHUNK at a time."""
+        self._insert_models(data.products.values(), rows.product_rows, (PRODUCTS, VARIANTS), None, progress)
+        self._insert_models(data.users.values(), rows.user_rows, (USERS, PAYMENT_METHODS), None, progress)
+        check_order_owners(data)
+        order_tables = (ORDERS, ORDER_ITEMS, FULFILLMENTS, PAYMENT_TRANSACTIONS)
+        self._insert_models(data.orders.values(), rows.order_rows, order_tables, BULK_CHUNK, progress)
+
+    def _insert_models(
+        self,
+        models: Iterable[Any],
+        to_rows: Callable[[Any, int], tuple[Any, ...]],
+        tables: tuple[Table, ...],
+        batch: int | None,
+        progress: Callable[[int], None] | None,
+    ) -> None:
+        """The rows of `models` (a parent row, then lists of child rows) into `tables`, `batch` models at a
+        time (None: all at once); `progress(n)` after each batch."""
+        everything = list(models)
+        if batch is None:
+            batches = [(0, everything)]
+        else:
+            batches = [
+                (start, everything[start : start + batch]) for start in range(0, len(everything), batch)
+            ]
+        for start, chunk in batches:
+            collected: list[list[Row]] = [[] for _ in tables]
+            for offset, model in enumerate(chunk):
+                parent_row, *child_rows = to_rows(model, start + offset)
+                collected[0].append(parent_row)
+                for rows_of_table, more in zip(collected[1:], child_rows, strict=True):
+                    rows_of_table.extend(more)
+            for table, table_rows in zip(tables, collected, strict=True):
+                self.insert_rows(table, table_rows)
+            if progress:
+                progress(len(chunk))
 
     def delete_all(self) -> None:
         """Remove every shop row (children first, so foreign keys never object)."""

@@ -14,25 +14,9 @@ from contextlib import contextmanager
 from dataclasses import dataclass
 
 from assistant.db import migrate, session_scope
-from assistant.shop.models import (
-    FULFILLMENTS,
-    ORDER_ITEMS,
-    ORDERS,
-    PAYMENT_METHODS,
-    PAYMENT_TRANSACTIONS,
-    PRODUCTS,
-    USERS,
-    VARIANTS,
-)
-from assistant.shop.rows import Row, order_rows, product_rows, user_rows
 from assistant.shop.schema import ShopData
-from assistant.shop.session import BULK_CHUNK, ShopSession
-from assistant.shop.validation import (
-    ShopDataError,
-    check_consistency,
-    check_order_owners,
-    validate_shop_data,
-)
+from assistant.shop.session import ShopSession
+from assistant.shop.validation import ShopDataError, check_consistency, validate_shop_data
 
 # Callers import these from here (`assistant.shop.store`): the session, the error and the validator.
 __all__ = [
@@ -91,7 +75,7 @@ class ShopStore:
         with self.transaction() as shop:
             if replace:
                 shop.delete_all()
-                _bulk_insert(shop, data, progress)
+                shop.bulk_insert(data, progress)
             else:
                 _upsert_all(shop, data, progress)
         return ImportSummary(
@@ -129,44 +113,3 @@ def _upsert_all(shop: ShopSession, data: ShopData, progress: Progress) -> None:
         shop.save_order(order)
     if progress:
         progress(len(data.orders))
-
-
-def _bulk_insert(shop: ShopSession, data: ShopData, progress: Progress) -> None:
-    """Insert everything into empty tables, BULK_CHUNK rows per statement."""
-    product_table_rows: list[Row] = []
-    variant_rows: list[Row] = []
-    for position, product in enumerate(data.products.values()):
-        product_row, variants = product_rows(product, position)
-        product_table_rows.append(product_row)
-        variant_rows.extend(variants)
-    shop.insert_rows(PRODUCTS, product_table_rows)
-    shop.insert_rows(VARIANTS, variant_rows)
-    if progress:
-        progress(len(product_table_rows))
-
-    user_table_rows: list[Row] = []
-    method_rows: list[Row] = []
-    for position, user in enumerate(data.users.values()):
-        user_row, methods = user_rows(user, position)
-        user_table_rows.append(user_row)
-        method_rows.extend(methods)
-    shop.insert_rows(USERS, user_table_rows)
-    shop.insert_rows(PAYMENT_METHODS, method_rows)
-    if progress:
-        progress(len(user_table_rows))
-
-    check_order_owners(data)
-    orders = list(data.orders.values())
-    for start in range(0, len(orders), BULK_CHUNK):
-        batch = orders[start : start + BULK_CHUNK]
-        tables = (ORDERS, ORDER_ITEMS, FULFILLMENTS, PAYMENT_TRANSACTIONS)
-        rows: tuple[list[Row], ...] = ([], [], [], [])
-        for offset, order in enumerate(batch):
-            order_row, *children = order_rows(order, start + offset)
-            rows[0].append(order_row)
-            for collected, child_rows in zip(rows[1:], children, strict=True):
-                collected.extend(child_rows)
-        for table, table_rows in zip(tables, rows, strict=True):
-            shop.insert_rows(table, table_rows)
-        if progress:
-            progress(len(batch))
