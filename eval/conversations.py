@@ -11,6 +11,16 @@ from typing import Any
 from eval import metrics as m
 from eval.casefiles import ConversationCase
 
+# (metric, record key) of the `conversations.*` metrics that are plain means over all conversations.
+_CONVERSATION_MEANS = (
+    ("pass_rate", "passed"),
+    ("tool_precision", "tool_precision"),
+    ("tool_recall", "tool_recall"),
+    ("tool_exact_match", "tool_exact"),
+    ("final_state_match", "final_state_ok"),
+    ("fact_recall", "fact_recall"),
+)
+
 
 @dataclass
 class Played:
@@ -139,14 +149,11 @@ def conversation_metrics(conversations: list[dict[str, Any]]) -> dict[str, float
     takeover = m.takeover_counts((c["expected_takeover"], c["takeover"]) for c in conversations)
     deltas = [c["takeover_turn_delta"] for c in conversations if c["takeover_turn_delta"] is not None]
     expected_no_human = [c for c in conversations if not c["expected_takeover"]]
-    return {
-        "conversations.count": float(len(conversations)),
-        "conversations.pass_rate": m.mean(c["passed"] for c in conversations),
-        "conversations.tool_precision": m.mean(c["tool_precision"] for c in conversations),
-        "conversations.tool_recall": m.mean(c["tool_recall"] for c in conversations),
-        "conversations.tool_exact_match": m.mean(c["tool_exact"] for c in conversations),
-        "conversations.final_state_match": m.mean(c["final_state_ok"] for c in conversations),
-        "conversations.fact_recall": m.mean(c["fact_recall"] for c in conversations),
+    out: dict[str, float | None] = {"conversations.count": float(len(conversations))}
+    out |= {
+        f"conversations.{name}": m.mean(c[key] for c in conversations) for name, key in _CONVERSATION_MEANS
+    }
+    return out | {
         "conversations.leak_rate": m.mean(bool(c["leaks"]) for c in conversations),
         "conversations.takeover_precision": takeover["precision"],
         "conversations.takeover_recall": takeover["recall"],

@@ -157,18 +157,22 @@ def run_tau2_replay(work_dir: Path) -> list[dict[str, Any]]:
     ]
 
 
+# (metric, record key) of the `banking.*` means.
+_BANKING_MEANS = (
+    ("hit@1", "hit@1"),
+    ("hit@5", "hit@5"),
+    ("mrr", "rr"),
+    ("recall@5", "recall@5"),
+    ("recall@10", "recall@10"),
+)
+
+
 def banking_metrics(banking: list[dict[str, Any]]) -> dict[str, float | None]:
     """`banking.*`: retrieval of the documents each banking task needs."""
     if not banking:
         return {}
-    return {
-        "banking.count": float(len(banking)),
-        "banking.hit@1": m.mean(b["hit@1"] for b in banking),
-        "banking.hit@5": m.mean(b["hit@5"] for b in banking),
-        "banking.mrr": m.mean(b["rr"] for b in banking),
-        "banking.recall@5": m.mean(b["recall@5"] for b in banking),
-        "banking.recall@10": m.mean(b["recall@10"] for b in banking),
-    }
+    means = {name: m.mean(b[key] for b in banking) for name, key in _BANKING_MEANS}
+    return {"banking.count": float(len(banking))} | {f"banking.{name}": v for name, v in means.items()}
 
 
 def replay_metrics(replay: list[dict[str, Any]]) -> dict[str, float | None]:

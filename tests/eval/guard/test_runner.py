@@ -73,37 +73,32 @@ def test_evaluate_messages_on_a_tiny_labelled_set(guard: SentimentGuard) -> None
     assert {e["id"] for e in report.errors} == {"3", "4"}
 
 
+def _conversation(
+    row_id: str, expected_turn: int | None, category: str, *turns: tuple[str, str]
+) -> dict[str, object]:
+    return {
+        "id": row_id,
+        "expected_takeover": expected_turn is not None,
+        "expected_turn": expected_turn,
+        "category": category,
+        "turns": [{"role": role, "text": text} for role, text in turns],
+    }
+
+
 def test_evaluate_conversations_on_a_tiny_set(guard: SentimentGuard) -> None:
     rows = [
-        {
-            "id": "a",
-            "expected_takeover": True,
-            "expected_turn": 2,
-            "category": "ask",
-            "turns": [
-                {"role": "customer", "text": "Where is my order?"},
-                {"role": "bot", "text": "Tomorrow."},
-                {"role": "customer", "text": "I want to speak to a real person."},
-            ],
-        },
-        {
-            "id": "b",
-            "expected_takeover": True,
-            "expected_turn": 2,
-            "category": "early",
-            "turns": [
-                {"role": "customer", "text": "Agent please"},
-                {"role": "bot", "text": "Ok."},
-                {"role": "customer", "text": "Still there?"},
-            ],
-        },
-        {
-            "id": "c",
-            "expected_takeover": False,
-            "expected_turn": None,
-            "category": "calm",
-            "turns": [{"role": "customer", "text": "Thanks, bye!"}],
-        },
+        _conversation(
+            "a",
+            2,
+            "ask",
+            ("customer", "Where is my order?"),
+            ("bot", "Tomorrow."),
+            ("customer", "I want to speak to a real person."),
+        ),
+        _conversation(
+            "b", 2, "early", ("customer", "Agent please"), ("bot", "Ok."), ("customer", "Still there?")
+        ),
+        _conversation("c", None, "calm", ("customer", "Thanks, bye!")),
     ]
     report = runner.evaluate_conversations(guard, rows)
     assert (report.takeover.tp, report.takeover.tn) == (2, 1)
