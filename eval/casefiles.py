@@ -3,12 +3,13 @@ errors for anything malformed. A file's kind is told by its records: `question` 
 
 from __future__ import annotations
 
-import json
 from pathlib import Path
 from typing import Any, Literal
 
 import yaml
 from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from knowledge.jsonl import JsonLineError, json_lines
 
 MAX_CASE_FILE_BYTES = 20 * 1024 * 1024
 MAX_TEXT_CHARS = 4000
@@ -85,15 +86,10 @@ def _records(path: Path) -> list[tuple[str, Any]]:
         raise CaseFileError(f"{path}: not UTF-8 text ({exc.reason})") from None
     suffix = path.suffix.lower()
     if suffix in (".jsonl", ".ndjson"):
-        records = []
-        for number, line in enumerate(text.splitlines(), start=1):
-            if not line.strip():
-                continue
-            try:
-                records.append((f"{path.name}:{number}", json.loads(line)))
-            except json.JSONDecodeError as exc:
-                raise CaseFileError(f"{path.name}:{number}: invalid JSON: {exc.msg}") from None
-        return records
+        try:
+            return [(f"{path.name}:{number}", record) for number, record in json_lines(text.splitlines())]
+        except JsonLineError as exc:
+            raise CaseFileError(f"{path.name}:{exc.line}: invalid JSON: {exc.reason}") from None
     if suffix in (".yaml", ".yml"):
         try:
             data = yaml.safe_load(text)

@@ -155,3 +155,33 @@ def run_tau2_replay(work_dir: Path) -> list[dict[str, Any]]:
     return [
         replay_task(template, task, work_dir)[0] for task in load_tasks(TAU2_DIR / "retail" / "tasks.json")
     ]
+
+
+# (metric, record key) of the `banking.*` means.
+_BANKING_MEANS = (
+    ("hit@1", "hit@1"),
+    ("hit@5", "hit@5"),
+    ("mrr", "rr"),
+    ("recall@5", "recall@5"),
+    ("recall@10", "recall@10"),
+)
+
+
+def banking_metrics(banking: list[dict[str, Any]]) -> dict[str, float | None]:
+    """`banking.*`: retrieval of the documents each banking task needs."""
+    if not banking:
+        return {}
+    means = {name: m.mean(b[key] for b in banking) for name, key in _BANKING_MEANS}
+    return {"banking.count": float(len(banking))} | {f"banking.{name}": v for name, v in means.items()}
+
+
+def replay_metrics(replay: list[dict[str, Any]]) -> dict[str, float | None]:
+    """`tau2_replay.*`: how many tasks' gold actions went through, and the refusals."""
+    if not replay:
+        return {}
+    return {
+        "tau2_replay.tasks": float(len(replay)),
+        "tau2_replay.completed_rate": m.mean(r["completed"] for r in replay),
+        "tau2_replay.rejected_calls": float(sum(len(r["rejected"]) for r in replay)),
+        "tau2_replay.unexpected_rejections": float(sum(len(r["unexpected_rejections"]) for r in replay)),
+    }

@@ -100,8 +100,8 @@ def import_orders(
     ),
 ) -> None:
     """Import products, users and orders from a file, in one transaction, then index the orders."""
-    from assistant.shop.store import ShopDataError
     from assistant.shop.tau2_io import check_format, read_tau2
+    from assistant.shop.validation import ShopDataError
 
     try:
         check_format(fmt)

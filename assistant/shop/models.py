@@ -107,12 +107,17 @@ class OrderRow(AddressColumns, Base):
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
-class OrderItemRow(Base):
-    __tablename__ = "shop_order_items"
+class OrderChildColumns:
+    """The columns every list inside an order has: its own key, the order, and the place in the list."""
 
     id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
     order_id: Mapped[str] = mapped_column(ForeignKey("shop_orders.order_id", ondelete="CASCADE"), index=True)
     position: Mapped[int] = mapped_column(Integer)
+
+
+class OrderItemRow(OrderChildColumns, Base):
+    __tablename__ = "shop_order_items"
+
     # Not a foreign key: an order keeps the item it sold even if the catalogue later drops it.
     item_id: Mapped[str] = mapped_column(String(ID_LEN), index=True)
     product_id: Mapped[str] = mapped_column(String(ID_LEN))
@@ -122,40 +127,45 @@ class OrderItemRow(Base):
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
-class FulfillmentRow(Base):
+class FulfillmentRow(OrderChildColumns, Base):
     __tablename__ = "shop_fulfillments"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    order_id: Mapped[str] = mapped_column(ForeignKey("shop_orders.order_id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
     tracking_ids: Mapped[list[str]] = mapped_column(JSON)
     item_ids: Mapped[list[str]] = mapped_column(JSON)
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
-class PaymentTransactionRow(Base):
+class PaymentTransactionRow(OrderChildColumns, Base):
     __tablename__ = "shop_payment_transactions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    order_id: Mapped[str] = mapped_column(ForeignKey("shop_orders.order_id", ondelete="CASCADE"), index=True)
-    position: Mapped[int] = mapped_column(Integer)
     transaction_type: Mapped[str] = mapped_column(String(ID_LEN))
     amount: Mapped[float] = mapped_column(Double)
     payment_method_id: Mapped[str] = mapped_column(String(ID_LEN))
     extra: Mapped[dict[str, Any] | None] = mapped_column(JSON, nullable=True)
 
 
-SHOP_TABLES: tuple[Table, ...] = tuple(
-    cast(Table, row_class.__table__)
-    for row_class in (
-        PaymentTransactionRow,
-        FulfillmentRow,
-        OrderItemRow,
-        OrderRow,
-        PaymentMethodRow,
-        UserRow,
-        VariantRow,
-        ProductRow,
-    )
+def _table(row_class: type[Base]) -> Table:
+    return cast(Table, row_class.__table__)
+
+
+# The tables, for Core statements (the store reads and writes plain rows, not ORM objects).
+PRODUCTS = _table(ProductRow)
+VARIANTS = _table(VariantRow)
+USERS = _table(UserRow)
+PAYMENT_METHODS = _table(PaymentMethodRow)
+ORDERS = _table(OrderRow)
+ORDER_ITEMS = _table(OrderItemRow)
+FULFILLMENTS = _table(FulfillmentRow)
+PAYMENT_TRANSACTIONS = _table(PaymentTransactionRow)
+
+SHOP_TABLES: tuple[Table, ...] = (
+    PAYMENT_TRANSACTIONS,
+    FULFILLMENTS,
+    ORDER_ITEMS,
+    ORDERS,
+    PAYMENT_METHODS,
+    USERS,
+    VARIANTS,
+    PRODUCTS,
 )
 """Shop tables, children before parents (the order to delete in)."""

@@ -8,7 +8,7 @@ import tempfile
 from pathlib import Path
 
 from assistant.shop.schema import ShopData
-from assistant.shop.store import ShopDataError, validate_shop_data
+from assistant.shop.validation import ShopDataError, validate_shop_data
 
 # τ²'s retail db.json is about 1.5 MB; anything past this is not a shop file we should parse into memory.
 MAX_TAU2_FILE_BYTES = 512 * 1024 * 1024

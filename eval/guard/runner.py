@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import csv
 import hashlib
-import json
 from collections.abc import Sequence
 from dataclasses import dataclass, field
 from pathlib import Path
@@ -21,6 +20,7 @@ from typing import Any
 
 from assistant.guard.guard import SentimentGuard, TurnRecord
 from eval.guard.metrics import BinaryMetrics, TurnTiming, binary_metrics, grouped_metrics, turn_timing
+from knowledge.jsonl import JsonLineError, json_lines
 
 HERE = Path(__file__).resolve().parent
 DEFAULT_MESSAGES = HERE / "messages.jsonl"
@@ -52,19 +52,16 @@ def load_jsonl(path: Path, required: Sequence[str]) -> list[dict[str, Any]]:
     if not path.is_file():
         raise EvalDataError(f"{path}: file not found")
     rows = []
-    for number, line in enumerate(path.read_text(encoding="utf-8").splitlines(), 1):
-        if not line.strip():
-            continue
-        try:
-            row = json.loads(line)
-        except json.JSONDecodeError as exc:
-            raise EvalDataError(f"{path}:{number}: invalid JSON ({exc.msg})") from exc
-        if not isinstance(row, dict):
-            raise EvalDataError(f"{path}:{number}: expected an object")
-        missing = [key for key in required if key not in row]
-        if missing:
-            raise EvalDataError(f"{path}:{number}: missing {', '.join(missing)}")
-        rows.append(row)
+    try:
+        for number, row in json_lines(path.read_text(encoding="utf-8").splitlines()):
+            if not isinstance(row, dict):
+                raise EvalDataError(f"{path}:{number}: expected an object")
+            missing = [key for key in required if key not in row]
+            if missing:
+                raise EvalDataError(f"{path}:{number}: missing {', '.join(missing)}")
+            rows.append(row)
+    except JsonLineError as exc:
+        raise EvalDataError(f"{path}:{exc.line}: invalid JSON ({exc.reason})") from exc
     return rows
 
 

@@ -12,14 +12,8 @@ from typer.testing import CliRunner
 
 from assistant.cli import app
 from eval.casefiles import CaseFileError, load_cases
-from eval.runner import (
-    RunOptions,
-    ShuffledRetriever,
-    make_settings,
-    prepare_environment,
-    run_evaluation,
-    write_results,
-)
+from eval.environment import make_settings, prepare_environment
+from eval.runner import RunOptions, ShuffledRetriever, run_evaluation, write_results
 
 CASES_DIR = Path(__file__).resolve().parents[2] / "eval" / "cases"
 # Questions whose gold article the real index ranks in the top 5 (so a broken retriever must show).

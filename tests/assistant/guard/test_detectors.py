@@ -2,6 +2,8 @@
 
 from __future__ import annotations
 
+import re
+
 import numpy as np
 import pytest
 
@@ -80,110 +82,124 @@ def test_trajectory_needs_enough_turns() -> None:
     assert d.trajectory([], 0) is None
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I want to talk to a human.",
-        "Can I speak to a real person please?",
-        "agent",
-        "Representative please",
-        "How do I reach a live agent?",
-        "Could you transfer me to your supervisor?",
-        "I need help speaking to a bloody live agent",
-        "Je veux parler à quelqu'un.",
-        "Est-ce que je peux parler à un conseiller ?",
-        "Je voudrais une vraie personne, pas un robot.",
-        "Mettez-moi en relation avec un agent.",
-        "Ik wil een medewerker spreken.",
-        "Kan ik met een echt mens praten?",
-        "Ik wil iemand spreken over mijn retour.",
-        "medewerker aub",
-        "Kunt u mij terugbellen?",
-        "I was charged twice and I want someone from billing to look at it",
-        "I need someone to look into this, the refund never came",
-    ],
-)
-def test_explicit_request_positives(text: str) -> None:
-    assert d.explicit_request(text, stopword_language(text)).hit, text
+# Each pattern detector: messages it must catch, and tricky ones it must let pass (any language, the
+# message's own language detected first, as the guard does).
+PATTERN_CASES: dict[str, tuple[list[str], list[str]]] = {
+    "explicit_request": (
+        [
+            "I want to talk to a human.",
+            "Can I speak to a real person please?",
+            "agent",
+            "Representative please",
+            "How do I reach a live agent?",
+            "Could you transfer me to your supervisor?",
+            "I need help speaking to a bloody live agent",
+            "Je veux parler à quelqu'un.",
+            "Est-ce que je peux parler à un conseiller ?",
+            "Je voudrais une vraie personne, pas un robot.",
+            "Mettez-moi en relation avec un agent.",
+            "Ik wil een medewerker spreken.",
+            "Kan ik met een echt mens praten?",
+            "Ik wil iemand spreken over mijn retour.",
+            "medewerker aub",
+            "Kunt u mij terugbellen?",
+            "I was charged twice and I want someone from billing to look at it",
+            "I need someone to look into this, the refund never came",
+        ],
+        [
+            "My travel agent booked the hotel.",
+            "Is this a human-made product?",
+            "Do you sell the Agent Orange poster?",
+            "I talked to an agent yesterday and she said the refund was coming.",
+            "Can someone pick up the return from my house?",
+            "Are you a bot?",
+            "Mon agent immobilier m'a conseillé ce canapé.",
+            "L'agent de livraison a laissé le colis chez le voisin.",
+            "De medewerker van PostNL zei dat ik het kan ophalen.",
+            "Ik heb gisteren met een medewerker gesproken.",
+            "Someone from your team already looked at it and it is fine now.",
+        ],
+    ),
+    "threat_to_leave": (
+        [
+            "I will never order from you again.",
+            "Cancel my account, I'm taking my business to Amazon.",
+            "You've just lost a loyal customer.",
+            "Plus jamais je ne commanderai chez vous.",
+            "Je vais commander chez Amazon, vous avez perdu un client.",
+            "Ik bestel hier nooit meer iets.",
+            "Ik ga voortaan naar Bol.",
+        ],
+        [
+            "I'd like to cancel my account, no problem.",
+            "Can I never receive the newsletter?",
+            "Je voudrais annuler ma commande, pas de souci.",
+            "Ik wil mijn account opzeggen.",
+        ],
+    ),
+    "public_complaint": (
+        [
+            "I'm going to post this on Twitter.",
+            "Enjoy your 1-star review on Trustpilot.",
+            "My lawyer will be in touch.",
+            "I want to file a formal complaint.",
+            "Je vais tout raconter sur les réseaux sociaux.",
+            "Je vais porter plainte.",
+            "Ik ga dit op Twitter zetten.",
+            "Ik wil een klacht indienen tegen jullie bedrijf.",
+        ],
+        [
+            "How do I leave a review? I love the table.",
+            "I saw your shop on Instagram.",
+            "J'ai vu votre boutique sur Instagram.",
+            "Ik heb jullie op Instagram gezien.",
+        ],
+    ),
+}
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "My travel agent booked the hotel.",
-        "Is this a human-made product?",
-        "Do you sell the Agent Orange poster?",
-        "I talked to an agent yesterday and she said the refund was coming.",
-        "Can someone pick up the return from my house?",
-        "Are you a bot?",
-        "Mon agent immobilier m'a conseillé ce canapé.",
-        "L'agent de livraison a laissé le colis chez le voisin.",
-        "De medewerker van PostNL zei dat ik het kan ophalen.",
-        "Ik heb gisteren met een medewerker gesproken.",
-        "Someone from your team already looked at it and it is fine now.",
-    ],
-)
-def test_explicit_request_tricky_negatives(text: str) -> None:
-    assert not d.explicit_request(text, stopword_language(text)).hit, text
+def _pattern_cases(index: int) -> list[object]:
+    return [
+        pytest.param(kind, text, id=f"{kind}-{number}")
+        for kind, cases in PATTERN_CASES.items()
+        for number, text in enumerate(cases[index])
+    ]
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I will never order from you again.",
-        "Cancel my account, I'm taking my business to Amazon.",
-        "You've just lost a loyal customer.",
-        "Plus jamais je ne commanderai chez vous.",
-        "Je vais commander chez Amazon, vous avez perdu un client.",
-        "Ik bestel hier nooit meer iets.",
-        "Ik ga voortaan naar Bol.",
-    ],
-)
-def test_threat_to_leave_positives(text: str) -> None:
-    assert d.threat_to_leave(text, stopword_language(text)).hit, text
+@pytest.mark.parametrize(("kind", "text"), _pattern_cases(0))
+def test_pattern_detector_positives(kind: str, text: str) -> None:
+    detector = getattr(d, kind)
+    assert detector(text, stopword_language(text)).hit, text
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I'd like to cancel my account, no problem.",
-        "Can I never receive the newsletter?",
-        "Je voudrais annuler ma commande, pas de souci.",
-        "Ik wil mijn account opzeggen.",
-    ],
-)
-def test_threat_to_leave_negatives(text: str) -> None:
-    assert not d.threat_to_leave(text, stopword_language(text)).hit, text
+@pytest.mark.parametrize(("kind", "text"), _pattern_cases(1))
+def test_pattern_detector_negatives(kind: str, text: str) -> None:
+    detector = getattr(d, kind)
+    assert not detector(text, stopword_language(text)).hit, text
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "I'm going to post this on Twitter.",
-        "Enjoy your 1-star review on Trustpilot.",
-        "My lawyer will be in touch.",
-        "I want to file a formal complaint.",
-        "Je vais tout raconter sur les réseaux sociaux.",
-        "Je vais porter plainte.",
-        "Ik ga dit op Twitter zetten.",
-        "Ik wil een klacht indienen tegen jullie bedrijf.",
-    ],
-)
-def test_public_complaint_positives(text: str) -> None:
-    assert d.public_complaint(text, stopword_language(text)).hit, text
+@pytest.mark.parametrize("kind", sorted(PATTERN_CASES))
+def test_pattern_tables_come_from_package_data_for_every_language(kind: str) -> None:
+    table = d.pattern_table(kind)
+    assert set(table) == {"en", "fr", "nl"} and all(table.values())
+    for patterns in table.values():
+        for pattern in patterns:
+            assert pattern.flags & re.VERBOSE
+            assert not re.search(r"\{[a-z_]+\}", pattern.pattern), "a {fragment} was left unexpanded"
+    assert d.pattern_table(kind) is table  # compiled once
 
 
-@pytest.mark.parametrize(
-    "text",
-    [
-        "How do I leave a review? I love the table.",
-        "I saw your shop on Instagram.",
-        "J'ai vu votre boutique sur Instagram.",
-        "Ik heb jullie op Instagram gezien.",
-    ],
-)
-def test_public_complaint_negatives(text: str) -> None:
-    assert not d.public_complaint(text, stopword_language(text)).hit, text
+def test_fragments_expand_and_unknown_ones_are_refused() -> None:
+    assert d._expand(r"\b{x}\s{0,3}", {"x": "(?:a|b)"}) == r"\b(?:a|b)\s{0,3}"
+    with pytest.raises(KeyError):
+        d._expand("{missing}", {})
+
+
+def test_sentiment_modifiers_are_package_data() -> None:
+    assert {"pas", "jamais"} <= d.sentiment_modifiers("negations", "fr")
+    assert "niet" in d.sentiment_modifiers("negations", "nl")
+    assert "vraiment" in d.sentiment_modifiers("boosters", "fr")
+    assert d.sentiment_modifiers("boosters", "en") == frozenset()  # VADER has its own
 
 
 def test_profanity_weights_and_languages() -> None:

@@ -1,1 +1,2 @@
-"""Tests of assistant.shop: SQL store, τ² import/export, sample-shop generator, orders index, CLI."""
+"""Tests of assistant.shop: catalogue and generator, demo customers, rows, SQL session and store, validation,
+τ² import/export, orders index, CLI (one test module per module)."""

@@ -2,25 +2,17 @@
 
 from __future__ import annotations
 
+import hashlib
 import re
 from collections import Counter
+from pathlib import Path
 
 import pytest
 
-from assistant.shop import generator
-from assistant.shop.generator import (
-    DEMO_DELIVERED_ORDER_ID,
-    DEMO_ORDER_IDS,
-    DEMO_PENDING_ORDER_ID,
-    DEMO_PROCESSED_ORDER_ID,
-    DEMO_USER_EMAIL,
-    DEMO_USER_ID,
-    DEMO_USER_IDS,
-    DEMO_USER_ZIP,
-    ORDER_STATUSES,
-    generate_shop,
-)
+from assistant.shop import demo, generator
+from assistant.shop.generator import ORDER_STATUSES, generate_shop
 from assistant.shop.schema import ShopData
+from assistant.shop.tau2_io import write_tau2
 
 
 @pytest.fixture(scope="module")
@@ -42,9 +34,9 @@ def test_sizes(shop: ShopData) -> None:
     assert len(shop.users) == 300
     assert len(shop.orders) == 600
     assert 20 <= len(shop.products) <= 30
-    small = generate_shop(seed=3, users=len(DEMO_USER_IDS), orders=len(DEMO_ORDER_IDS))
-    assert set(small.users) == set(DEMO_USER_IDS)
-    assert set(small.orders) == set(DEMO_ORDER_IDS)
+    small = generate_shop(seed=3, users=len(demo.DEMO_USER_IDS), orders=len(demo.DEMO_ORDER_IDS))
+    assert set(small.users) == set(demo.DEMO_USER_IDS)
+    assert set(small.orders) == set(demo.DEMO_ORDER_IDS)
 
 
 @pytest.mark.parametrize(("users", "orders"), [(1, 600), (300, 2), (-5, 10), (10**9, 600), (300, 10**9)])
@@ -130,24 +122,40 @@ def test_some_customers_live_in_france_and_the_netherlands(shop: ShopData) -> No
 
 
 def test_demo_customer(shop: ShopData) -> None:
-    emma = shop.users[DEMO_USER_ID]
-    assert emma.email == DEMO_USER_EMAIL and emma.address.zip == DEMO_USER_ZIP
+    emma = shop.users[demo.DEMO_USER_ID]
+    assert emma.email == demo.DEMO_USER_EMAIL and emma.address.zip == demo.DEMO_USER_ZIP
     statuses = {shop.orders[o].status: o for o in emma.orders}
     assert statuses == {
-        "pending": DEMO_PENDING_ORDER_ID,
-        "delivered": DEMO_DELIVERED_ORDER_ID,
-        "processed": DEMO_PROCESSED_ORDER_ID,
+        "pending": demo.DEMO_PENDING_ORDER_ID,
+        "delivered": demo.DEMO_DELIVERED_ORDER_ID,
+        "processed": demo.DEMO_PROCESSED_ORDER_ID,
     }
-    bottle = shop.orders[DEMO_DELIVERED_ORDER_ID].items[0]
+    bottle = shop.orders[demo.DEMO_DELIVERED_ORDER_ID].items[0]
     assert bottle.name == "Insulated Water Bottle" and bottle.options == {
         "color": "blue",
         "capacity": "750ml",
     }
-    assert generate_shop(seed=99, users=20, orders=30).users[DEMO_USER_ID] == emma
+    assert generate_shop(seed=99, users=20, orders=30).users[demo.DEMO_USER_ID] == emma
 
 
 def test_cancelled_reason_is_written_in_tau2_json(shop: ShopData) -> None:
     cancelled = next(o for o in shop.orders.values() if o.status == "cancelled")
     assert cancelled.to_tau2()["cancel_reason"] in generator.CANCEL_REASONS
-    pending = shop.orders[DEMO_PENDING_ORDER_ID].to_tau2()
+    pending = shop.orders[demo.DEMO_PENDING_ORDER_ID].to_tau2()
     assert "cancel_reason" not in pending
+
+
+# The db.json that `parley generate-shop` writes for the default arguments (seed 7, 300 users, 600 orders)
+# and for a smaller other seed, byte for byte: moving the catalogue or the code must not change a byte.
+PINNED_DB_SHA256 = {
+    (7, 300, 600): "39f08b0d0a3a62b74ef80d317d79c0207fa35185470df16b6e4e98a0dc86d18d",
+    (8, 40, 90): "56c311ca6449a340d6cf78391ee116f0417eee30d8856d3f3bc13744dbdeed9b",
+}
+
+
+@pytest.mark.parametrize(("seed", "users", "orders"), sorted(PINNED_DB_SHA256))
+def test_generated_db_is_byte_identical(seed: int, users: int, orders: int, tmp_path: Path) -> None:
+    path = tmp_path / "db.json"
+    write_tau2(generate_shop(seed=seed, users=users, orders=orders), path)
+    digest = hashlib.sha256(path.read_bytes()).hexdigest()
+    assert digest == PINNED_DB_SHA256[(seed, users, orders)]
