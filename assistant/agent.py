@@ -147,7 +147,7 @@ class RejectInvalidToolCalls(AgentMiddleware[ParleyState, TurnContext]):
 
 
 # --- models --------------------------------------------------------------------------------------
-def build_openai_model(settings: Settings) -> BaseChatModel:
+def build_openai_model(settings: Settings, streaming: bool = True) -> BaseChatModel:
     from langchain_openai import ChatOpenAI
 
     return ChatOpenAI(
@@ -157,7 +157,7 @@ def build_openai_model(settings: Settings) -> BaseChatModel:
         timeout=settings.llm_timeout_s,
         max_retries=settings.llm_max_retries,
         temperature=settings.llm_temperature,
-        streaming=True,
+        streaming=streaming,
     )
 
 

@@ -23,6 +23,8 @@ from typing import TYPE_CHECKING, Annotated, Any
 
 import typer
 
+from knowledge.jsonl import JsonLineError, json_lines
+
 if TYPE_CHECKING:
     from rich.console import Console
 
@@ -48,13 +50,11 @@ def parse_script(lines: Iterable[str], max_message_chars: int) -> ChatScript:
     """Read a chat script (see the module doc); raise ScriptError naming the first bad line."""
     script = ChatScript()
     seen_turn = False
-    for number, raw in enumerate(lines, start=1):
-        if not raw.strip():
-            continue
-        try:
-            entry = json.loads(raw)
-        except json.JSONDecodeError as exc:
-            raise ScriptError(f"line {number}: not valid JSON ({exc.msg})") from None
+    try:
+        entries = list(json_lines(lines))
+    except JsonLineError as exc:
+        raise ScriptError(f"line {exc.line}: not valid JSON ({exc.reason})") from None
+    for number, entry in entries:
         if not isinstance(entry, dict):
             raise ScriptError(f"line {number}: expected a JSON object, got {type(entry).__name__}")
         identity = {"user_id", "customer_token"} & entry.keys()

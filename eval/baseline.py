@@ -59,16 +59,9 @@ class NaiveRagBaseline:
         self.retriever = self.store.as_retriever(search_kwargs={"k": k})
         self.llm: Any = None
         if settings.effective_llm_provider == "openai":
-            from langchain_openai import ChatOpenAI
+            from assistant.agent import build_openai_model
 
-            self.llm = ChatOpenAI(
-                model=settings.llm_model,
-                base_url=settings.llm_base_url,
-                api_key=settings.llm_api_key or "not-needed",  # type: ignore[arg-type]
-                temperature=settings.llm_temperature,
-                timeout=settings.llm_timeout_s,
-                max_retries=settings.llm_max_retries,
-            )
+            self.llm = build_openai_model(settings, streaming=False)
 
     def answer(self, question: str) -> BaselineAnswer:
         docs = self.retriever.invoke(question)
