@@ -138,6 +138,8 @@ class AgentDesk:
             return str(takeover["summary"])
         messages = self.store.messages(conversation.id)
         extractive = summarise(messages, conversation.takeover)
+        earlier = self.service.contact_memory.summary(conversation)  # channels: other channels' history
+        extractive = f"{extractive} {earlier}" if earlier else extractive
         if self.summariser is None or takeover.get("summary_source") == "extractive":
             return extractive
         written = self.summariser(transcript(messages, conversation.takeover))

@@ -193,6 +193,16 @@ class SupportService:
             self.settings, similarity=self.conversation_encoder, model_sentiment=model_sentiment
         )
 
+    # --- channels: contacts and their memory across channels (assistant/contacts) ------------------
+    @cached_property
+    def contact_memory(self) -> Any:
+        from assistant.contacts.memory import ContactMemory
+        from assistant.contacts.store import ContactStore
+
+        store = ContactStore(str(self.settings.database_url))
+        days, limit = self.settings.channel_memory_days, self.settings.channel_memory_conversations
+        return ContactMemory(store, self.conversations, days=days, limit=limit)
+
     @cached_property
     def checkpointer(self) -> Any:
         return build_checkpointer(self.settings)
@@ -240,7 +250,12 @@ class SupportService:
     def start_conversation(
         self, channel: str = "widget", user_id: str | None = None, language: str | None = None
     ) -> tuple[Conversation, str]:
-        return self.conversations.create_conversation(channel=channel, user_id=user_id, language=language)
+        conversation, secret = self.conversations.create_conversation(
+            channel=channel, user_id=user_id, language=language
+        )
+        if user_id and channel == "widget":  # channels: a token-signed customer is a known contact
+            conversation = self.contact_memory.contacts.sign_in_widget(conversation, user_id)
+        return conversation, secret
 
     def customer_turn(
         self, conversation_id: str, text: str, on_token: TokenCallback | None = None
@@ -290,6 +305,8 @@ class SupportService:
             notes: list[BaseMessage] = list(self._agent_notes(conversation_id))
             if conversation.user_id and not self._thread_knows_user(config):
                 notes.insert(0, SystemMessage(f"{AUTH_MARKER} {conversation.user_id}"))
+            # channels: the contact's earlier conversations on any channel, once per thread
+            notes[:0] = self.contact_memory.notes(conversation, self._state_messages(config))
             run_input = {"messages": [*notes, HumanMessage(text)]}
 
         before = len(self._state_messages(config))
