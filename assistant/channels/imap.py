@@ -47,6 +47,7 @@ class ImapPoller:
     def fetch_new(self) -> int:
         """Store every unseen message; returns how many were fetched."""
         client = self.connect()
+        client.noop()  # lets the server report mail that arrived since the last command
         uids = client.search(["UNSEEN"])[:MAX_PER_ROUND]
         fetched = 0
         for uid, data in client.fetch(uids, [b"BODY.PEEK[]"]).items():
