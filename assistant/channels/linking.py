@@ -1,6 +1,7 @@
 """Linking a new channel to a known person, in the chat, with a one-time code sent to the other channel.
 
-A message from an unproven phone / WhatsApp / API identity that names an email address gets the same answer
+A message from an unproven identity (a phone, WhatsApp or API sender, or an email sender: a From header proves
+nothing) that names an email address gets the same answer
 whether or not that address is known ("if it is one of ours, a code is on its way"), so the chat is no
 oracle for who is a customer. When the address belongs to a contact or a shop account, a code goes there by
 email. The code typed back in this chat proves that whoever writes here reads that mailbox: the identity
@@ -16,7 +17,7 @@ from dataclasses import dataclass
 from typing import Any
 
 from assistant.channels.base import DeliveryError, OutboundMessage
-from assistant.contacts.identities import InvalidIdentity, mask, normalise_email
+from assistant.contacts.identities import InvalidIdentity, inbound_proof, mask, normalise_email
 from assistant.contacts.memory import ContactMemory
 from assistant.contacts.store import ContactConflict, ContactStore, Identity
 from assistant.identity.otp import OneTimeCodes, OtpRateLimited
@@ -24,7 +25,7 @@ from assistant.store.conversations import Conversation
 
 log = logging.getLogger(__name__)
 PURPOSE = "link"
-LINKABLE_KINDS = ("phone", "whatsapp", "api")
+LINKABLE_KINDS = ("email", "phone", "whatsapp", "api")
 EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 CODE_MESSAGE = re.compile(r"^\D{0,20}(\d[\d\s-]{4,9}\d)\D{0,5}$")
 
@@ -77,7 +78,9 @@ class Linker:
 
     def handle(self, identity: Identity, conversation: Conversation, text: str) -> LinkOutcome | None:
         """A reply of the linking flow, or None when this message is for the bot."""
-        if identity.kind not in LINKABLE_KINDS or identity.proof in ("otp", "token"):
+        if identity.kind not in LINKABLE_KINDS or conversation.user_id:
+            return None  # signed in already (a token, or a code typed in this conversation)
+        if inbound_proof(identity.kind, identity.proof) in ("otp", "token"):
             return None
         code = typed_code(text)
         pending = self.codes.latest_target(PURPOSE, f"{identity.kind}:{identity.value}>")
@@ -96,7 +99,7 @@ class Linker:
         reply = (
             f"To continue with your earlier conversations and your {self.shop_name} account here, I need to "
             f"check this is you: if {mask('email', email)} is one of our customers' addresses, a 6-digit "
-            "code is on its way to it. Please type the code here."
+            "code is on its way to it. Please send me the code here."
         )
         known = self.contacts.find("email", email) is not None or self._shop_user(email)[0] is not None
         if not known:

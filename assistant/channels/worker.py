@@ -23,7 +23,7 @@ from assistant.channels.linking import Linker
 from assistant.channels.outbox import Delivery, Outbox
 from assistant.channels.registry import adapter
 from assistant.channels.threads import Threads
-from assistant.contacts.identities import InvalidIdentity, conversation_user
+from assistant.contacts.identities import InvalidIdentity, conversation_user, inbound_proof
 from assistant.identity.otp import OneTimeCodes
 from assistant.service import SupportService
 from assistant.store.conversations import Conversation, ConversationNotFound
@@ -157,7 +157,7 @@ class ChannelWorker:
         contact = self.contacts.get(identity.contact_id)
         conversation, _ = store.create_conversation(
             channel=channel,
-            user_id=conversation_user(identity.proof, contact.user_id),
+            user_id=conversation_user(inbound_proof(identity.kind, identity.proof), contact.user_id),
             contact_id=identity.contact_id,
             identity_id=identity.id,
         )

@@ -71,6 +71,13 @@ def stronger(a: str, b: str) -> str:
     return a if PROOF_RANK.get(a, 0) >= PROOF_RANK.get(b, 0) else b
 
 
+def inbound_proof(kind: str, proof: str) -> str:
+    """What a message *from* this identity proves. An email's From header can be forged by anyone, so a
+    mail proves nothing even when its mailbox was proven (codes sent there reach the right person; mail
+    claiming to come from there may not be theirs). Provider-signed senders keep their proof."""
+    return "none" if kind == "email" else proof
+
+
 def conversation_user(proof: str, contact_user_id: str | None) -> str | None:
     """The shop user a new conversation from this identity is signed in as (None: not signed in)."""
     return contact_user_id if authenticates(proof) and contact_user_id else None

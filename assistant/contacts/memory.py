@@ -22,7 +22,7 @@ from typing import Any
 
 from langchain_core.messages import BaseMessage, HumanMessage, SystemMessage
 
-from assistant.contacts.identities import may_recall, memory_scope
+from assistant.contacts.identities import inbound_proof, may_recall, memory_scope
 from assistant.contacts.store import ContactNotFound, ContactStore, Identity
 from assistant.store.conversations import Conversation, ConversationStore, Message
 from assistant.store.models import ConversationStatus, MessageRole
@@ -153,7 +153,10 @@ class ContactMemory:
             return Memory(None, [])
         if identity.contact_id != contact.id:
             return Memory(None, [])  # split since: this conversation no longer belongs to that contact
-        scope_identity = None if memory_scope(identity.proof) == "contact" else identity.id
+        proof = inbound_proof(identity.kind, identity.proof)
+        if conversation.user_id and proof == "none":
+            proof = "otp"  # this conversation itself was signed in (a code typed back in it)
+        scope_identity = None if memory_scope(proof) == "contact" else identity.id
         since = datetime.now(UTC) - timedelta(days=self.days)
         recalled: list[Recalled] = []
         for other in self.contacts.conversations(
@@ -161,7 +164,7 @@ class ContactMemory:
         ):
             if other.id == conversation.id or other.created_at < since:
                 continue
-            if not may_recall(identity.proof, other.user_id):
+            if not may_recall(proof, other.user_id):
                 continue
             item = recall_conversation(other, self.conversations.messages(other.id))
             if item is not None:
@@ -169,7 +172,7 @@ class ContactMemory:
             if len(recalled) >= self.limit:
                 break
         recalled.reverse()  # oldest first, as the story happened
-        name = contact.display_name if recalled or identity.proof != "none" else None
+        name = contact.display_name if recalled or proof != "none" else None
         return Memory(name, recalled)
 
     def notes(self, conversation: Conversation, thread: list[BaseMessage]) -> list[BaseMessage]:

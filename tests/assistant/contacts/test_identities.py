@@ -74,3 +74,11 @@ def test_memory_scope_and_recall() -> None:
 def test_mask_hides_most_of_an_address() -> None:
     assert mask("email", "emma.laurent@example.com") == "e***@example.com"
     assert mask("phone", "+15551234567") == "+15*******67"
+
+
+def test_a_from_header_proves_nothing_even_for_a_proven_mailbox() -> None:
+    from assistant.contacts.identities import inbound_proof
+
+    assert inbound_proof("email", "otp") == "none"
+    assert inbound_proof("whatsapp", "otp") == "otp"
+    assert conversation_user(inbound_proof("email", "otp"), "u1") is None
