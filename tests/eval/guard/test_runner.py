@@ -42,28 +42,13 @@ def test_grouped_metrics_and_turn_timing_by_hand() -> None:
 
 def test_evaluate_messages_on_a_tiny_labelled_set(guard: SentimentGuard) -> None:
     rows = [
-        {
-            "id": "1",
-            "text": "I want to talk to a human.",
-            "language": "en",
-            "label": "takeover",
-            "category": "ask",
-        },
-        {
-            "id": "2",
-            "text": "Where is my order?",
-            "language": "en",
-            "label": "no_takeover",
-            "category": "calm",
-        },
+        {"id": "1", "text": "I want to talk to a human.", "language": "en", "label": "takeover",
+         "category": "ask"},
+        {"id": "2", "text": "Where is my order?", "language": "en", "label": "no_takeover",
+         "category": "calm"},
         # deliberately mislabelled so the report must count one false positive and one false negative
-        {
-            "id": "3",
-            "text": "Worst service ever, I'm furious!",
-            "language": "en",
-            "label": "no_takeover",
-            "category": "calm",
-        },
+        {"id": "3", "text": "Worst service ever, I'm furious!", "language": "en", "label": "no_takeover",
+         "category": "calm"},
         {"id": "4", "text": "Merci, bonne journée", "language": "fr", "label": "takeover", "category": "ask"},
     ]
     report = runner.evaluate_messages(guard, rows)
@@ -75,35 +60,14 @@ def test_evaluate_messages_on_a_tiny_labelled_set(guard: SentimentGuard) -> None
 
 def test_evaluate_conversations_on_a_tiny_set(guard: SentimentGuard) -> None:
     rows = [
-        {
-            "id": "a",
-            "expected_takeover": True,
-            "expected_turn": 2,
-            "category": "ask",
-            "turns": [
-                {"role": "customer", "text": "Where is my order?"},
-                {"role": "bot", "text": "Tomorrow."},
-                {"role": "customer", "text": "I want to speak to a real person."},
-            ],
-        },
-        {
-            "id": "b",
-            "expected_takeover": True,
-            "expected_turn": 2,
-            "category": "early",
-            "turns": [
-                {"role": "customer", "text": "Agent please"},
-                {"role": "bot", "text": "Ok."},
-                {"role": "customer", "text": "Still there?"},
-            ],
-        },
-        {
-            "id": "c",
-            "expected_takeover": False,
-            "expected_turn": None,
-            "category": "calm",
-            "turns": [{"role": "customer", "text": "Thanks, bye!"}],
-        },
+        {"id": "a", "expected_takeover": True, "expected_turn": 2, "category": "ask",
+         "turns": [{"role": "customer", "text": "Where is my order?"}, {"role": "bot", "text": "Tomorrow."},
+                   {"role": "customer", "text": "I want to speak to a real person."}]},
+        {"id": "b", "expected_takeover": True, "expected_turn": 2, "category": "early",
+         "turns": [{"role": "customer", "text": "Agent please"}, {"role": "bot", "text": "Ok."},
+                   {"role": "customer", "text": "Still there?"}]},
+        {"id": "c", "expected_takeover": False, "expected_turn": None, "category": "calm",
+         "turns": [{"role": "customer", "text": "Thanks, bye!"}]},
     ]
     report = runner.evaluate_conversations(guard, rows)
     assert (report.takeover.tp, report.takeover.tn) == (2, 1)
@@ -113,14 +77,8 @@ def test_evaluate_conversations_on_a_tiny_set(guard: SentimentGuard) -> None:
 
 
 def test_expected_turn_must_be_a_customer_turn(guard: SentimentGuard) -> None:
-    rows = [
-        {
-            "id": "x",
-            "expected_takeover": True,
-            "expected_turn": 1,
-            "turns": [{"role": "customer", "text": "hi"}, {"role": "bot", "text": "hello"}],
-        }
-    ]
+    rows = [{"id": "x", "expected_takeover": True, "expected_turn": 1,
+             "turns": [{"role": "customer", "text": "hi"}, {"role": "bot", "text": "hello"}]}]
     with pytest.raises(runner.EvalDataError, match="customer turn"):
         runner.evaluate_conversations(guard, rows)
 
@@ -145,9 +103,8 @@ def test_shipped_labelled_sets_meet_the_spec() -> None:
     by_lang = {lang: sum(1 for m in messages if m["language"] == lang) for lang in ("en", "fr", "nl")}
     assert by_lang["fr"] >= 30 and by_lang["nl"] >= 30
     assert {m["label"] for m in messages} == {"takeover", "no_takeover"}
-    conversations = runner.load_jsonl(
-        runner.DEFAULT_CONVERSATIONS, ("id", "turns", "expected_takeover", "expected_turn", "category")
-    )
+    conversations = runner.load_jsonl(runner.DEFAULT_CONVERSATIONS, ("id", "turns", "expected_takeover",
+                                                                      "expected_turn", "category"))
     assert len(conversations) >= 24
     for conv in conversations:
         if conv["expected_takeover"]:
