@@ -76,6 +76,32 @@ class Channels:
                 break
 
 
+def wait_until(condition: Any, timeout_s: float = 120.0, what: str = "condition") -> Any:
+    """Poll until `condition()` is truthy (the worker runs in its own thread); fail after `timeout_s`."""
+    import time
+
+    deadline = time.monotonic() + timeout_s
+    while time.monotonic() < deadline:
+        value = condition()
+        if value:
+            return value
+        time.sleep(0.1)
+    raise AssertionError(f"timed out waiting for {what}")
+
+
+def whatsapp_webhook_body(sender: str, text: str, name: str) -> bytes:
+    payload = {
+        "from": sender.lstrip("+"),
+        "id": f"wamid.story{next(_ids)}",
+        "type": "text",
+        "text": {"body": text},
+    }
+    value = {"contacts": [{"profile": {"name": name}, "wa_id": sender.lstrip("+")}], "messages": [payload]}
+    return json.dumps(
+        {"object": "whatsapp_business_account", "entry": [{"changes": [{"value": value}]}]}
+    ).encode()
+
+
 def signed(body: bytes) -> str:
     return "sha256=" + hmac.new(WA_APP_SECRET.encode(), body, hashlib.sha256).hexdigest()
 
