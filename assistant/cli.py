@@ -15,6 +15,7 @@ app = typer.Typer(
 def _register_all() -> None:
     from assistant import chat_cli
     from assistant.api import cli as api_cli
+    from assistant.channels import cli as channels_cli
     from assistant.shop import cli as shop_cli
     from assistant.tools import cli as tools_cli
     from eval import cli as eval_cli
@@ -22,7 +23,8 @@ def _register_all() -> None:
     from knowledge import cli as knowledge_cli
     from ui import cli as ui_cli
 
-    for module in (knowledge_cli, shop_cli, tools_cli, chat_cli, guard_cli, eval_cli, api_cli, ui_cli):
+    modules = (knowledge_cli, shop_cli, tools_cli, chat_cli, guard_cli, eval_cli, api_cli, ui_cli, channels_cli)
+    for module in modules:
         module.register(app)
 
 
