@@ -23,9 +23,9 @@ def _register_all() -> None:
     from knowledge import cli as knowledge_cli
     from ui import cli as ui_cli
 
-    modules = (knowledge_cli, shop_cli, tools_cli, chat_cli, guard_cli, eval_cli, api_cli, ui_cli, channels_cli)
-    for module in modules:
+    for module in (knowledge_cli, shop_cli, tools_cli, chat_cli, guard_cli, eval_cli, api_cli, ui_cli):
         module.register(app)
+    channels_cli.register(app)  # parley worker
 
 
 @app.command()
