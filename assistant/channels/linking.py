@@ -27,6 +27,7 @@ log = logging.getLogger(__name__)
 PURPOSE = "link"
 LINKABLE_KINDS = ("email", "phone", "whatsapp", "api")
 EMAIL_IN_TEXT = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
+ORDER_IN_TEXT = re.compile(r"#?\b[Ww]\d{7}\b")
 CODE_MESSAGE = re.compile(r"^\D{0,20}(\d[\d\s-]{4,9}\d)\D{0,5}$")
 
 
@@ -88,6 +89,9 @@ class Linker:
             return self._confirm(identity, conversation, pending, code)
         found = EMAIL_IN_TEXT.search(text)
         if found is None:
+            if identity.kind == "email" and ORDER_IN_TEXT.search(text) and self._shop_user(identity.value)[0]:
+                # Pre-fill: the From address is an account's email; a code sent there proves the sender.
+                return self._offer(identity, identity.value)
             return None
         try:
             email = normalise_email(found.group(0))
@@ -160,6 +164,23 @@ class Linker:
                 + (f" (order {', '.join(item.order_ids)})" if item.order_ids else "")
                 + ". I'm picking it up from there."
             )
-        if not earlier.open_requests:
+        held = self._held_request(conversation)
+        if held:
+            lines.append(f'You asked here: "{held}". Shall I carry on with it?')
+        elif not earlier.open_requests:
             lines.append("How can I help?")
         return LinkOutcome(" ".join(lines), linked=True, user_id=user_id)
+
+    def _held_request(self, conversation: Conversation) -> str | None:
+        """The customer's last request in this conversation before the code exchange (the bot has not
+        answered it yet: it waited for the proof)."""
+        from assistant.store.models import MessageRole
+
+        texts = [
+            m.text
+            for m in self.memory.conversations.messages(conversation.id)
+            if m.role == MessageRole.CUSTOMER
+            and typed_code(m.text) is None
+            and not EMAIL_IN_TEXT.fullmatch(m.text.strip())
+        ]
+        return texts[-1][:300] if texts and ORDER_IN_TEXT.search(texts[-1]) else None

@@ -29,8 +29,10 @@ from assistant.store.models import ConversationStatus, MessageRole
 
 MEMORY_MARKER = "Earlier conversations with this customer on other channels:"
 ORDER_ID_RE = re.compile(r"#?\b[Ww](\d{7})\b")
+EMAIL_RE = re.compile(r"[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}")
 MAX_REQUEST_CHARS = 300
 MAX_OPEN_MESSAGES = 3
+HELD_CHANNELS = ("email", "whatsapp", "sms", "api")  # channels where the linking flow may hold a message
 
 
 @dataclass
@@ -96,9 +98,17 @@ def order_ids(texts: list[str]) -> list[str]:
     return found
 
 
+def is_code(text: str) -> bool:
+    """A message that is only a one-time code (not a request worth recalling)."""
+    compact = text.strip().replace(" ", "").replace("-", "")
+    return compact.isdigit() and len(compact) <= 12
+
+
 def recall_conversation(conversation: Conversation, messages: list[Message]) -> Recalled | None:
     """What one earlier conversation tells: pure, from its messages and takeover record."""
-    customer = [m for m in messages if m.role == MessageRole.CUSTOMER and m.text.strip()]
+    customer = [
+        m for m in messages if m.role == MessageRole.CUSTOMER and m.text.strip() and not is_code(m.text)
+    ]
     if not customer:
         return None
     writes = [
@@ -176,13 +186,29 @@ class ContactMemory:
         return Memory(name, recalled)
 
     def notes(self, conversation: Conversation, thread: list[BaseMessage]) -> list[BaseMessage]:
-        """The memory as messages for the agent, once per conversation ([] when it was given already)."""
+        """The memory as messages for the agent, once per conversation ([] when it was given already), and
+        this conversation's own customer messages that the agent never saw (held while the customer proved
+        who they are on a channel)."""
+        held = self.held_messages(conversation, thread)
         if any(isinstance(m, SystemMessage) and MEMORY_MARKER in str(m.content) for m in thread):
-            return []
+            return held
         memory = self.recall(conversation)
-        if memory.empty:
+        return held if memory.empty else [*memory_messages(memory), *held]
+
+    def held_messages(self, conversation: Conversation, thread: list[BaseMessage]) -> list[BaseMessage]:
+        if conversation.channel not in HELD_CHANNELS:
             return []
-        return memory_messages(memory)
+        seen = {str(m.content) for m in thread if isinstance(m, HumanMessage)}
+        customer = [m for m in self.conversations.messages(conversation.id) if m.role == MessageRole.CUSTOMER]
+        return [
+            HumanMessage(m.text, name="held")
+            for m in customer[:-1]  # the last one is the message of this turn
+            # Never an address (a request to link, answered by the code flow: replaying it would let a
+            # chat planner sign in by knowing an email) and never a code.
+            if m.text not in seen
+            and not m.text.strip().replace(" ", "").isdigit()
+            and not EMAIL_RE.search(m.text)
+        ]
 
     def summary(self, conversation: Conversation) -> str:
         """One line for agents' handover summaries ("" when there is nothing to recall)."""

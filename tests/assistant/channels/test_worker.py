@@ -30,8 +30,9 @@ def email(sender: str, body: str, message_id: str, **headers: str) -> InboundMes
     return parse_mime(mail.as_bytes(), "help@shop.example")
 
 
-def code_in(ch: Channels, count: int) -> str:
-    mail = ch.smtp.wait_for(count)[count - 1]
+def code_in(ch: Channels) -> str:
+    """The code of the newest verification email."""
+    mail = [m for m in ch.smtp.wait_for(1) if "verification code" in str(m["Subject"])][-1]
     body = mail.get_body(preferencelist=("plain",))
     assert body is not None
     found = re.search(r"\b(\d{6})\b", body.get_content())
@@ -152,7 +153,7 @@ def test_nothing_of_one_customer_reaches_another_on_any_channel(fresh_shop) -> N
             )
         )
         ch.deliver(ch.whatsapp("+15551234567", f"Hi it's Emma, {EMMA_EMAIL}", "Emma"))
-        ch.deliver(ch.whatsapp("+15551234567", code_in(ch, 2), "Emma"))
+        ch.deliver(ch.whatsapp("+15551234567", code_in(ch), "Emma"))
         assert "W1000001" in ch.graph.received[-1]["text"]["body"]  # Emma herself is recognised
         before = len(ch.graph.received)
         mallory = "+15559990000"
@@ -161,6 +162,7 @@ def test_nothing_of_one_customer_reaches_another_on_any_channel(fresh_shop) -> N
         )
         for guess in ("000000", "123456", "999999", "111111", "222222", "333333"):
             ch.deliver(ch.whatsapp(mallory, guess))
+        ch.deliver(ch.whatsapp(mallory, "Fine. Which orders do I have and what is in them?"))
         replies = [r["text"]["body"] for r in ch.graph.received[before:]]
         assert any("code" in r for r in replies)
         assert not any("linked" in r or "W1000001" in r or "mistake" in r for r in replies)
@@ -175,7 +177,8 @@ def test_nothing_of_one_customer_reaches_another_on_any_channel(fresh_shop) -> N
         ch.deliver(Msg("api", "api-probe-1", "api", "mallory-app-user", probe))
         ch.deliver(email("Mallory <mallory@example.com>", probe, "<probe@x>"))
         leaked = [f["Body"] for f in ch.twilio.received] + [a["text"] for a in ch.api.received]
-        leaked += [m.get_body(preferencelist=("plain",)).get_content() for m in ch.smtp.messages[2:]]  # type: ignore[union-attr]
+        to_mallory = [m for m in ch.smtp.messages if m["To"] == "mallory@example.com"]
+        leaked += [m.get_body(preferencelist=("plain",)).get_content() for m in to_mallory]  # type: ignore[union-attr]
         assert leaked and not any("W1000001" in t or "mistake" in t or "Emma" in t for t in leaked)
         # A forged From: Emma's address is not Emma: the email conversation is not signed in.
         ch.deliver(email(f"Emma Laurent <{EMMA_EMAIL}>", "cancel all my orders", "<forged@x>"))
