@@ -26,6 +26,7 @@ from assistant.channels.base import (
     MissingSignature,
     PayloadError,
     SignatureError,
+    same,
 )
 from assistant.channels.email_in import parse_form_webhook, parse_json_webhook, verify_mailgun
 from assistant.channels.inbox import Inbox
@@ -142,7 +143,6 @@ async def email_inbound(request: Request, state: State) -> dict[str, int]:
 
 def _check_basic(header: str | None, secret: str) -> None:
     import base64
-    import hmac
 
     if not header or not header.lower().startswith("basic "):
         raise MissingSignature("HTTP Basic authentication is required")
@@ -150,7 +150,7 @@ def _check_basic(header: str | None, secret: str) -> None:
         _, _, password = base64.b64decode(header[6:].strip()).decode().partition(":")
     except ValueError as exc:
         raise SignatureError("malformed Basic credentials") from exc
-    if not hmac.compare_digest(password, secret):
+    if not same(password, secret):
         raise SignatureError("wrong credentials")
 
 

@@ -6,6 +6,7 @@ from __future__ import annotations
 import hashlib
 import hmac
 
+from assistant.channels.base import same
 from knowledge.settings import Settings
 
 
@@ -21,4 +22,4 @@ def answer_url(settings: Settings, conversation_id: str, seq: int) -> str:
 
 
 def answer_signature_ok(settings: Settings, conversation_id: str, seq: int, sig: str) -> bool:
-    return hmac.compare_digest(sig, answer_signature(settings.customer_token_secret, conversation_id, seq))
+    return same(sig, answer_signature(settings.customer_token_secret, conversation_id, seq))

@@ -23,6 +23,7 @@ from assistant.channels.base import (
     OutboundMessage,
     PayloadError,
     SignatureError,
+    same,
 )
 from assistant.channels.http import post
 from assistant.channels.render import plain_text
@@ -55,7 +56,7 @@ class ApiChannelAdapter:
             raise SignatureError("X-Parley-Timestamp must be unix seconds") from exc
         if skew > MAX_SKEW_S:
             raise SignatureError("X-Parley-Timestamp is too old or in the future")
-        if not hmac.compare_digest(header.strip(), signature(secret, timestamp, body)):
+        if not same(header.strip(), signature(secret, timestamp, body)):
             raise SignatureError("X-Parley-Signature does not match")
 
     def parse(self, body: bytes) -> InboundMessage:

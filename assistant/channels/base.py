@@ -14,6 +14,16 @@ MessageKind = Literal["text", "unsupported"]
 UNSUPPORTED_REPLY = "Sorry, I can only read text here. Could you write your question in a message?"
 
 
+def same(given: str, expected: str) -> bool:
+    """Constant-time comparison of a signature or token from a request (any characters: compared as
+    UTF-8 bytes, so a non-ASCII value is a mismatch, not a crash)."""
+    import hmac
+
+    return hmac.compare_digest(
+        given.encode("utf-8", "surrogatepass"), expected.encode("utf-8", "surrogatepass")
+    )
+
+
 class SignatureError(PermissionError):
     """Missing or forged signature: the request is refused (401/403) and nothing is stored."""
 

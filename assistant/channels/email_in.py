@@ -21,7 +21,14 @@ from typing import Any
 from bs4 import BeautifulSoup
 from mailparser_reply import EmailReplyParser
 
-from assistant.channels.base import Attachment, InboundMessage, MissingSignature, PayloadError, SignatureError
+from assistant.channels.base import (
+    Attachment,
+    InboundMessage,
+    MissingSignature,
+    PayloadError,
+    SignatureError,
+    same,
+)
 
 MAX_TEXT_CHARS = 8000
 REPLY_LANGUAGES = ["en", "fr", "nl"]
@@ -191,7 +198,7 @@ def verify_mailgun(fields: Mapping[str, str], signing_key: str) -> None:
     timestamp, token, given = fields.get("timestamp"), fields.get("token"), fields.get("signature")
     if not (timestamp and token and given):
         raise MissingSignature("timestamp, token and signature fields are required")
-    if not hmac.compare_digest(given, mailgun_signature(signing_key, timestamp, token)):
+    if not same(given, mailgun_signature(signing_key, timestamp, token)):
         raise SignatureError("signature does not match")
 
 

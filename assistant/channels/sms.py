@@ -17,6 +17,7 @@ from assistant.channels.base import (
     OutboundMessage,
     PayloadError,
     SignatureError,
+    same,
 )
 from assistant.channels.http import post
 from assistant.channels.render import sms_text
@@ -44,7 +45,7 @@ class SmsAdapter:
             raise ChannelNotConfigured("sms is not configured")
         if not header:
             raise MissingSignature("X-Twilio-Signature is missing")
-        if not hmac.compare_digest(header.strip(), signature(token, url, params)):
+        if not same(header.strip(), signature(token, url, params)):
             raise SignatureError("X-Twilio-Signature does not match")
 
     def parse(self, params: Mapping[str, str]) -> InboundMessage:

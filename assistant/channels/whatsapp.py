@@ -17,6 +17,7 @@ from assistant.channels.base import (
     OutboundMessage,
     PayloadError,
     SignatureError,
+    same,
 )
 from assistant.channels.http import post
 from assistant.channels.render import WHATSAPP_BUTTON_TITLE, whatsapp_body
@@ -33,7 +34,7 @@ def handshake(verify_token: str | None, mode: str | None, token: str | None, cha
     """The challenge to echo when Meta's subscription request carries our verify token."""
     if not verify_token:
         raise ChannelNotConfigured("whatsapp is not configured")
-    if mode != "subscribe" or not token or not hmac.compare_digest(token, verify_token) or not challenge:
+    if mode != "subscribe" or not token or not same(token, verify_token) or not challenge:
         raise SignatureError("verify token does not match")
     return challenge
 
@@ -64,7 +65,7 @@ class WhatsAppAdapter:
             raise ChannelNotConfigured("whatsapp is not configured")
         if not header:
             raise MissingSignature("X-Hub-Signature-256 is missing")
-        if not hmac.compare_digest(header.strip(), signature(secret, body)):
+        if not same(header.strip(), signature(secret, body)):
             raise SignatureError("X-Hub-Signature-256 does not match the body")
 
     def parse(self, body: bytes) -> list[InboundMessage]:
