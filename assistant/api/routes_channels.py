@@ -175,7 +175,8 @@ async def api_message(request: Request, state: State) -> dict[str, int]:
 )
 async def full_answer(conversation_id: str, seq: int, sig: str, state: State) -> HTMLResponse:
     if (
-        len(conversation_id) > 64
+        not 0 < seq < 2**31
+        or len(conversation_id) > 64
         or len(sig) > 64
         or not answer_signature_ok(state.settings, conversation_id, seq, sig)
     ):
