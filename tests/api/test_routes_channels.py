@@ -173,6 +173,22 @@ def test_api_channel_webhook(channel_app) -> None:  # type: ignore[no-untyped-de
     )
     assert ok.status_code == 202 and ok.json()["stored"] == 1
     assert inbox.list()[0].message.sender == "app-user-1"
+    replay = client.post(
+        "/v1/channels/api/messages",
+        content=body,
+        headers={"X-Parley-Timestamp": stamp, "X-Parley-Signature": sig},
+    )
+    assert replay.status_code == 202 and replay.json() == {"stored": 0, "duplicates": 1}
+    bad = b'{"id": "x", "text": "no user"}'
+    bad_sig = (
+        "sha256=" + hmac.new(API_SECRET.encode(), stamp.encode() + b"." + bad, hashlib.sha256).hexdigest()
+    )
+    malformed = client.post(
+        "/v1/channels/api/messages",
+        content=bad,
+        headers={"X-Parley-Timestamp": stamp, "X-Parley-Signature": bad_sig},
+    )
+    assert malformed.status_code == 400
 
 
 def test_email_inbound_webhook_json_and_form(channel_app) -> None:  # type: ignore[no-untyped-def]

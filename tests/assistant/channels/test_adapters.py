@@ -252,6 +252,10 @@ def test_api_channel_delivery_is_signed() -> None:
         sent = adapter.deliver("app-user-7", OutboundMessage(text="**Hello**", conversation_id="c1"))
         assert sent.provider_id == "ext-1"
         assert receiver.received[0]["user_id"] == "app-user-7" and receiver.received[0]["text"] == "Hello"
+        receiver.fail_next = 1
+        with pytest.raises(DeliveryError) as down:
+            adapter.deliver("app-user-7", OutboundMessage(text="again"))
+        assert not down.value.permanent
     forged = ApiChannelAdapter(channel_settings(api_channel_outbound_url="http://127.0.0.1:9/hook"))
     with pytest.raises(DeliveryError):
         forged.deliver("u", OutboundMessage(text="x"))
