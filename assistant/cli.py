@@ -15,6 +15,7 @@ app = typer.Typer(
 def _register_all() -> None:
     from assistant import chat_cli
     from assistant.api import cli as api_cli
+    from assistant.channels import cli as channels_cli
     from assistant.shop import cli as shop_cli
     from assistant.tools import cli as tools_cli
     from eval import cli as eval_cli
@@ -24,6 +25,7 @@ def _register_all() -> None:
 
     for module in (knowledge_cli, shop_cli, tools_cli, chat_cli, guard_cli, eval_cli, api_cli, ui_cli):
         module.register(app)
+    channels_cli.register(app)  # parley worker
 
 
 @app.command()

@@ -67,7 +67,7 @@ def summarise(messages: list[Message], takeover: dict[str, Any] | None) -> str:
     if len(customer) > 1:
         parts.append(f'Latest: "{_clip(customer[-1])}"')
     done = [
-        f"{t.name}({', '.join(f'{k}={v}' for k, v in t.arguments.items())})"
+        t.call_text()
         for m in messages
         if m.role == MessageRole.BOT
         for t in m.tool_calls
@@ -143,6 +143,8 @@ class AgentDesk:
             return str(takeover["summary"])
         messages = self.store.messages(conversation.id)
         extractive = summarise(messages, conversation.takeover)
+        earlier = self.service.contact_memory.summary(conversation)  # channels: other channels' history
+        extractive = f"{extractive} {earlier}" if earlier else extractive
         if self.summariser is None or takeover.get("summary_source") == "extractive":
             return extractive
         written = self.summariser(transcript(messages, conversation.takeover))

@@ -13,6 +13,7 @@ from typing import TYPE_CHECKING, Any
 from langgraph.types import Checkpointer
 
 from assistant.agent import build_agent, build_checkpointer, build_openai_model
+from assistant.contacts.memory import ContactMemory
 from assistant.guard.guard import SentimentGuard
 from assistant.planner.intents import Encoder
 from assistant.planner.model import OfflinePlannerChatModel
@@ -95,6 +96,16 @@ class ServiceParts:
         from knowledge.embeddings import CachedEncoder
 
         return CachedEncoder(self.embedder.encode)
+
+    @cached_property
+    def contact_memory(self) -> ContactMemory:
+        """Contacts with their channel identities, and what they said on other channels."""
+        from assistant.contacts.store import ContactStore
+
+        settings = self.settings
+        store = ContactStore(str(settings.database_url))
+        days, limit = settings.channel_memory_days, settings.channel_memory_conversations
+        return ContactMemory(store, self.conversations, days=days, limit=limit)
 
     @cached_property
     def replies(self) -> Replies:

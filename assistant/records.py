@@ -59,6 +59,10 @@ class ToolCallRecord(BaseModel):
     kind: str | None = None  # "read" | "write"
     rejected: bool = False
 
+    def call_text(self) -> str:
+        """The call as one line for a person: `cancel_pending_order(order_id=#W1, reason=...)`."""
+        return f"{self.name}({', '.join(f'{k}={v}' for k, v in self.arguments.items())})"
+
     def public(self) -> PublicToolCall:
         return PublicToolCall(name=self.name, arguments=self.arguments, ok=bool(self.ok))
 

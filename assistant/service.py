@@ -19,6 +19,7 @@ from langgraph.types import Command
 
 from assistant.agent import TurnContext, guard_history
 from assistant.confirmations import classify_confirmation
+from assistant.contacts.memory import ContactMemory
 from assistant.guard.guard import handover_message
 from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
@@ -126,11 +127,21 @@ class SupportService:
     def provider(self) -> str:
         return self.parts.provider
 
+    @property
+    def contact_memory(self) -> ContactMemory:
+        """Contacts and their memory across channels (assistant/contacts)."""
+        return self.parts.contact_memory
+
     # --- conversations -----------------------------------------------------------------------------
     def start_conversation(
         self, channel: str = "widget", user_id: str | None = None, language: str | None = None
     ) -> tuple[Conversation, str]:
-        return self.conversations.create_conversation(channel=channel, user_id=user_id, language=language)
+        conversation, secret = self.conversations.create_conversation(
+            channel=channel, user_id=user_id, language=language
+        )
+        if user_id and channel == "widget":  # a token-signed customer is a known contact
+            conversation = self.contact_memory.contacts.sign_in_widget(conversation, user_id)
+        return conversation, secret
 
     def customer_turn(
         self, conversation_id: str, text: str, on_token: TokenCallback | None = None
@@ -172,6 +183,8 @@ class SupportService:
             notes: list[BaseMessage] = list(self._agent_notes(turn.id))
             if turn.conversation.user_id and not self._thread_knows_user(turn.config):
                 notes.insert(0, SystemMessage(f"{AUTH_MARKER} {turn.conversation.user_id}"))
+            # The contact's earlier conversations on any channel, once per thread.
+            notes[:0] = self.contact_memory.notes(turn.conversation, self._state_messages(turn.config))
             return {"messages": [*notes, HumanMessage(text)]}
         # A listed change waits for an explicit yes; the guard still hears this message first.
         decision = self.parts.guard.evaluate(text, guard_history(self._state_messages(turn.config)))

@@ -20,7 +20,11 @@ LOWER_IS_BETTER = (
     "takeover_turn_delta_mean",
     "judge.errors",
     "_ms",
+    "repeated_questions_across_channels",
+    "crosschannel.leaks",
 )
+# Metrics that must be 0 whatever the baseline holds (eval/crosschannel.py): any value above fails the gate.
+MUST_BE_ZERO = ("crosschannel.repeated_questions_across_channels", "crosschannel.leaks")
 # Allowed drop (in the metric's unit) before the gate fails; the first matching suffix wins.
 # Latencies are reported, never gated: this machine is shared and timings swing by 2x.
 DEFAULT_THRESHOLDS: dict[str, float | None] = {
@@ -66,6 +70,8 @@ class MetricDelta:
 
     @property
     def failed(self) -> bool:
+        if self.name in MUST_BE_ZERO and self.current:
+            return True
         if self.threshold is None:
             return False
         if self.baseline is not None and self.current is None:

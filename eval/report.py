@@ -166,7 +166,9 @@ def render_report(results: dict[str, Any]) -> str:
     failing_questions = [q for q in results.get("questions", []) if not q["passed"]]
     banking = sorted(results.get("banking", []), key=lambda b: b["recall@10"])[:15]
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
-    return env.from_string(TEMPLATE).render(
+    from eval.crosschannel import report_section
+
+    page = env.from_string(TEMPLATE).render(
         info=results.get("info", {}),
         side=side,
         plots=_plots(results),
@@ -175,3 +177,4 @@ def render_report(results: dict[str, Any]) -> str:
         failing_questions=failing_questions,
         banking=banking,
     )
+    return page.replace("</body>", report_section(results) + "</body>")  # cross-channel cases, if any

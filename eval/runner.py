@@ -73,6 +73,7 @@ class EvalResults:
     tau2_replay: list[dict[str, Any]] = field(default_factory=list)
     simulations: list[dict[str, Any]] = field(default_factory=list)
     info: dict[str, Any] = field(default_factory=dict)
+    cross_channel: list[dict[str, Any]] = field(default_factory=list)  # eval/crosschannel.py
 
     def as_dict(self) -> dict[str, Any]:
         return {
@@ -83,6 +84,7 @@ class EvalResults:
             "banking": self.banking,
             "tau2_replay": self.tau2_replay,
             "simulations": self.simulations,
+            "cross_channel": self.cross_channel,
         }
 
 
@@ -110,8 +112,11 @@ def aggregate(
 
 
 def run_evaluation(case_paths: Sequence[Path], options: RunOptions) -> EvalResults:
+    from eval.crosschannel import cross_channel_metrics, run_cross_channel, split_case_paths
+
     started = time.perf_counter()
-    cases = load_cases(list(case_paths))
+    usual_paths, cross_paths = split_case_paths(list(case_paths))  # cross-channel cases run apart
+    cases = load_cases(usual_paths)
     questions = [c for c in cases if isinstance(c, QuestionCase)]
     conversations = [c for c in cases if isinstance(c, ConversationCase)]
     if options.limit is not None:
@@ -173,6 +178,8 @@ def run_evaluation(case_paths: Sequence[Path], options: RunOptions) -> EvalResul
         r_records: list[dict[str, Any]] = []
         if options.tau2_replay:
             r_records = run_tau2_replay(Path(tmp) / "replay")
+        ran_service = service if (questions or conversations) else None
+        x_records = run_cross_channel(cross_paths, settings, ran_service, options.progress)
         s_records: list[dict[str, Any]] = []
         if options.simulate_trials > 0:
             from eval.simulator import run_simulations
@@ -182,13 +189,15 @@ def run_evaluation(case_paths: Sequence[Path], options: RunOptions) -> EvalResul
             )
     info["seconds"] = round(time.perf_counter() - started, 1)
     return EvalResults(
-        metrics=aggregate(q_records, c_records, b_records, r_records, s_records),
+        metrics=aggregate(q_records, c_records, b_records, r_records, s_records)
+        | cross_channel_metrics(x_records),
         questions=q_records,
         conversations=c_records,
         banking=b_records,
         tau2_replay=r_records,
         simulations=s_records,
         info=info,
+        cross_channel=x_records,
     )
 
 

@@ -92,6 +92,56 @@ class Settings(BaseSettings):
     api_url: str = "http://127.0.0.1:8000"  # where the console finds the API
     agent_key: str | None = None  # the console's own key
 
+    # --- channels (docs/channels.md) ----------------------------------------------------------
+    # Where customers and providers reach this deployment (links in SMS answers, Twilio's signed URL).
+    public_url: str = "http://127.0.0.1:8000"
+    # Email: the support address, outbound SMTP, inbound IMAP (polled by `parley worker`).
+    email_address: str | None = None
+    smtp_host: str | None = None
+    smtp_port: int = 587
+    smtp_username: str | None = None
+    smtp_password: str | None = None
+    smtp_starttls: bool = True
+    smtp_timeout_s: float = 20.0
+    imap_host: str | None = None
+    imap_port: int = 993
+    imap_username: str | None = None
+    imap_password: str | None = None
+    imap_ssl: bool = True
+    imap_folder: str = "INBOX"
+    imap_idle_s: float = 60.0  # IDLE wait per round when the server offers IDLE; 0 = plain polling
+    imap_poll_s: float = 30.0
+    # Inbound-parse webhook of a mail provider: Basic-auth password (JSON) / HMAC signing key (form).
+    email_inbound_secret: str | None = None
+    # WhatsApp (Meta Cloud API).
+    whatsapp_verify_token: str | None = None
+    whatsapp_app_secret: str | None = None
+    whatsapp_access_token: str | None = None
+    whatsapp_phone_number_id: str | None = None
+    whatsapp_api_base: str = "https://graph.facebook.com/v21.0"
+    # SMS (Twilio).
+    twilio_account_sid: str | None = None
+    twilio_auth_token: str | None = None
+    twilio_from_number: str | None = None
+    twilio_api_base: str = "https://api.twilio.com"
+    sms_max_segments: int = 3
+    # Generic signed API channel: HMAC-SHA256 secret in both directions, and where replies are posted.
+    api_channel_secret: str | None = None
+    api_channel_outbound_url: str | None = None
+    # Delivery: attempts before a message is marked undelivered, and the backoff between them.
+    channel_delivery_attempts: int = 5
+    channel_retry_base_s: float = 2.0
+    channel_retry_max_s: float = 300.0
+    channel_provider_timeout_s: float = 15.0
+    channel_worker_poll_s: float = 1.0
+    # Memory across channels: how far back and how many earlier conversations the bot and agents see.
+    channel_memory_days: int = 30
+    channel_memory_conversations: int = 5
+    # One-time codes (assistant/identity/otp.py).
+    otp_ttl_s: int = 600
+    otp_max_attempts: int = 5
+    otp_max_per_hour: int = 5
+
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:
         if self.database_url is None:

@@ -448,7 +448,7 @@ def main() -> None:
     config = load_config()
     with st.sidebar:
         st.title(":material/forum: Parley console")
-        page = st.radio("View", ["Desk", "Insights"], key="page", horizontal=True)
+        page = st.radio("View", ["Desk", "Contacts", "Insights"], key="page", horizontal=True)
     try:
         client = api_client(config.api_url, config.agent_key)
     except ConsoleError as exc:
@@ -462,6 +462,11 @@ def main() -> None:
 
     if page == "Insights":
         insights_page(client)
+        return
+    if page == "Contacts":  # one timeline per contact across channels (ui/console_timeline.py)
+        from ui.console_timeline import contacts_page
+
+        contacts_page(config.api_url, config.agent_key)
         return
     left, right = st.columns([2, 3], gap="large")
     with left:

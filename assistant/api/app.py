@@ -18,7 +18,7 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api import routes_agent, routes_customer, routes_ops
+from assistant.api import routes_agent, routes_channels, routes_contacts, routes_customer, routes_ops
 from assistant.api.deps import ApiState
 from assistant.api.limits import BodySizeLimitMiddleware
 from assistant.service import SupportService
@@ -99,6 +99,8 @@ def create_app(
     app.include_router(routes_customer.router)
     app.include_router(routes_agent.router)
     app.include_router(routes_ops.router)
+    app.include_router(routes_channels.router)
+    app.include_router(routes_contacts.router)
 
     # Last added = outermost: CORS headers then also reach the 413s of the size limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)

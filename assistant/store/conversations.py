@@ -64,6 +64,8 @@ class Conversation(BaseModel):
     waiting_since: datetime | None
     created_at: datetime
     updated_at: datetime
+    contact_id: str | None = None  # channels: the contact (assistant/contacts) and channel identity
+    identity_id: int | None = None
 
 
 class Suggestion(BaseModel):
@@ -105,6 +107,8 @@ def _conversation(row: ConversationRow) -> Conversation:
         waiting_since=_as_utc(row.waiting_since),
         created_at=_as_utc(row.created_at) or row.created_at,
         updated_at=_as_utc(row.updated_at) or row.updated_at,
+        contact_id=row.contact_id,
+        identity_id=row.identity_id,
     )
 
 
@@ -151,7 +155,12 @@ class ConversationStore:
 
     # --- conversations -------------------------------------------------------------------------
     def create_conversation(
-        self, channel: str = "widget", user_id: str | None = None, language: str | None = None
+        self,
+        channel: str = "widget",
+        user_id: str | None = None,
+        language: str | None = None,
+        contact_id: str | None = None,
+        identity_id: int | None = None,
     ) -> tuple[Conversation, str]:
         """A new conversation and the secret its customer must present to read or write it."""
         secret = secrets.token_urlsafe(24)
@@ -163,6 +172,8 @@ class ConversationStore:
             user_id=user_id,
             language=language,
             priority=0.0,
+            contact_id=contact_id,
+            identity_id=identity_id,
         )
         with self._sessions.begin() as session:
             session.add(row)

@@ -55,6 +55,9 @@ class ConversationRow(Base):
     waiting_since: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
     updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow, onupdate=utcnow)
+    # --- channels (migration 0004): the person and the channel identity this conversation is with.
+    contact_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
+    identity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
 
     messages: Mapped[list[MessageRow]] = relationship(
         back_populates="conversation", order_by="MessageRow.seq", cascade="all, delete-orphan"

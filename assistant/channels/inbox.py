@@ -1,0 +1,178 @@
+"""The inbound log: every provider message is written here first (before any check of its content, any
+contact lookup or model call), once per provider id; the worker claims and processes it."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime, timedelta
+
+from sqlalchemy import or_, select, update
+from sqlalchemy.exc import IntegrityError
+
+from assistant.channels.base import InboundMessage
+from assistant.channels.models import InboundRow
+from assistant.db import session_factory
+
+MAX_ATTEMPTS = 3
+
+
+@dataclass(frozen=True)
+class Stored:
+    id: int
+    created: bool  # False: a replay of a message already stored
+
+
+@dataclass(frozen=True)
+class InboundRecord:
+    id: int
+    status: str
+    attempts: int
+    message: InboundMessage
+    conversation_id: str | None
+    error: str | None
+    received_at: datetime
+
+
+def _record(row: InboundRow) -> InboundRecord:
+    return InboundRecord(
+        row.id,
+        row.status,
+        row.attempts,
+        InboundMessage.from_dict(row.message),
+        row.conversation_id,
+        row.error,
+        row.received_at,
+    )
+
+
+class Inbox:
+    def __init__(self, database_url: str) -> None:
+        self._sessions = session_factory(database_url)
+
+    def store(self, message: InboundMessage) -> Stored:
+        """Persist once: a provider's redelivery (same channel + provider id) returns the first copy."""
+        try:
+            with self._sessions.begin() as session:
+                row = InboundRow(
+                    channel=message.channel,
+                    provider_id=message.provider_id,
+                    sender=f"{message.sender_kind}:{message.sender}"[:340],
+                    message=message.as_dict(),
+                    status="received",
+                    attempts=0,
+                )
+                session.add(row)
+                session.flush()
+                return Stored(row.id, True)
+        except IntegrityError:
+            with self._sessions() as session:
+                existing = session.scalar(
+                    select(InboundRow.id).where(
+                        InboundRow.channel == message.channel, InboundRow.provider_id == message.provider_id
+                    )
+                )
+            if existing is None:
+                raise
+            return Stored(int(existing), False)
+
+    def claim(self, limit: int = 10, lease_s: float = 300.0) -> list[InboundRecord]:
+        """Messages waiting for the worker, oldest first; each is claimed by exactly one worker."""
+        now = datetime.now(UTC)
+        with self._sessions() as session:
+            ids = session.scalars(
+                select(InboundRow.id)
+                .where(
+                    InboundRow.status == "received",
+                    or_(InboundRow.locked_until.is_(None), InboundRow.locked_until < now),
+                )
+                .order_by(InboundRow.id)
+                .limit(limit)
+            ).all()
+        claimed = []
+        for row_id in ids:
+            with self._sessions.begin() as session:
+                result = session.execute(
+                    update(InboundRow)
+                    .where(
+                        InboundRow.id == row_id,
+                        InboundRow.status == "received",
+                        or_(InboundRow.locked_until.is_(None), InboundRow.locked_until < now),
+                    )
+                    .values(locked_until=now + timedelta(seconds=lease_s), attempts=InboundRow.attempts + 1)
+                )
+                if result.rowcount:  # type: ignore[attr-defined]
+                    row = session.get(InboundRow, row_id)
+                    assert row is not None
+                    claimed.append(_record(row))
+        return claimed
+
+    def finish(
+        self,
+        row_id: int,
+        status: str,
+        *,
+        conversation_id: str | None = None,
+        message_seq: int | None = None,
+        error: str | None = None,
+    ) -> None:
+        """done | ignored | failed (failed ones stay visible in the console and `parley worker --status`)."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(InboundRow)
+                .where(InboundRow.id == row_id)
+                .values(
+                    status=status,
+                    conversation_id=conversation_id,
+                    message_seq=message_seq,
+                    error=(error or None) and error[:2000],
+                    processed_at=datetime.now(UTC),
+                    locked_until=None,
+                )
+            )
+
+    def assign(self, row_id: int, conversation_id: str) -> None:
+        """The conversation a claimed message went to (set before its turn runs)."""
+        with self._sessions.begin() as session:
+            session.execute(
+                update(InboundRow).where(InboundRow.id == row_id).values(conversation_id=conversation_id)
+            )
+
+    def release(self, row_id: int, error: str) -> None:
+        """Give a claimed message back (a transient failure before its turn started): retried later,
+        failed for good after MAX_ATTEMPTS."""
+        with self._sessions.begin() as session:
+            row = session.get(InboundRow, row_id)
+            if row is None:
+                return
+            row.error = error[:2000]
+            row.locked_until = None
+            if row.attempts >= MAX_ATTEMPTS:
+                row.status = "failed"
+                row.processed_at = datetime.now(UTC)
+
+    def get(self, row_id: int) -> InboundRecord:
+        with self._sessions() as session:
+            row = session.get(InboundRow, row_id)
+            if row is None:
+                raise LookupError(f"inbound message {row_id} not found")
+            return _record(row)
+
+    def list(
+        self, status: str | None = None, conversation_id: str | None = None, limit: int = 100
+    ) -> list[InboundRecord]:
+        with self._sessions() as session:
+            stmt = select(InboundRow).order_by(InboundRow.id.desc()).limit(limit)
+            if status is not None:
+                stmt = stmt.where(InboundRow.status == status)
+            if conversation_id is not None:
+                stmt = stmt.where(InboundRow.conversation_id == conversation_id)
+            return [_record(r) for r in session.scalars(stmt).all()]
+
+    def count(self, channel: str | None = None) -> int:
+        from sqlalchemy import func
+
+        with self._sessions() as session:
+            stmt = select(func.count()).select_from(InboundRow)
+            if channel is not None:
+                stmt = stmt.where(InboundRow.channel == channel)
+            return int(session.scalar(stmt) or 0)

@@ -1,0 +1,1 @@
+"""Contacts: one person, many channel identities, linked only on proof; their memory across channels."""
