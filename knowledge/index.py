@@ -185,11 +185,16 @@ class HelpCenterIndex:
         query = query.strip()
         if not query or k <= 0:
             return []
-        try:
-            return guarded("help-centre search", lambda: self._search(query, k, locale, query_vector))
-        except IndexUnavailable:
-            self._reopen()  # the next search opens the files again (a restored index works at once)
-            raise
+        for attempt in (1, 2):
+            try:
+                return guarded("help-centre search", lambda: self._search(query, k, locale, query_vector))
+            except IndexUnavailable:
+                # Open the files again: a write that raced this read ("Error finding id" while another
+                # client deletes and upserts) succeeds on the retry; a restored index works at once.
+                self._reopen()
+                if attempt == 2:
+                    raise
+        raise AssertionError("unreachable")
 
     def _search(
         self, query: str, k: int, locale: str | None, query_vector: np.ndarray | None
