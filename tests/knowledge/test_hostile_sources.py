@@ -55,7 +55,9 @@ def test_deeply_nested_json_is_reported_and_the_run_goes_on(tmp_path: Path) -> N
     good_article(source)
     depth = 100_000  # about 400 KB: json.loads raised RecursionError and the whole ingest aborted
     (source / "nested.json").write_text("[" * depth + "]" * depth)
-    (source / "nested.jsonl").write_text('{"id": "ok", "content": "fine"}\n' + "[" * depth + "]" * depth + "\n")
+    (source / "nested.jsonl").write_text(
+        '{"id": "ok", "content": "fine"}\n' + "[" * depth + "]" * depth + "\n"
+    )
     result = load_paths([source], CAP)
     assert sorted(a.id for a in result.articles) == ["good", "ok"]
     reasons = {Path(e.path).name: e.reason for e in result.errors}
@@ -73,7 +75,9 @@ def test_yaml_alias_bomb_in_front_matter_is_refused(tmp_path: Path) -> None:
     levels = ["a: &a [x, x, x, x, x, x, x, x, x]"]
     for number in range(1, 6):
         prev, name = chr(ord("a") + number - 1), chr(ord("a") + number)
-        levels.append(f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]")
+        levels.append(
+            f"{name}: &{name} [*{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}, *{prev}]"
+        )
     path = tmp_path / "bomb.md"
     path.write_text("---\n" + "\n".join(levels) + "\ntitle: Boom\n---\n# Boom\nText.\n")
     articles, errors = load_file(path, CAP)

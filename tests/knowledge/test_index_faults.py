@@ -78,7 +78,9 @@ def test_searches_during_repeated_ingests_never_fail(ready: tuple[HelpCenterInde
     try:
         writer = HelpCenterIndex(index.settings, embedder=index.embedder)  # another client, like a CLI
         for round_number in range(4):
-            (corpus / "changing.md").write_text(f"# Changing\nRound {round_number} of edits to the returns.\n")
+            (corpus / "changing.md").write_text(
+                f"# Changing\nRound {round_number} of edits to the returns.\n"
+            )
             assert writer.ingest([corpus], prune=True, progress=False).ok
     finally:
         stop.set()
