@@ -325,7 +325,7 @@ class HelpCenterIndex:
         }
 
     def health(self) -> str:
-        """ "ok", or raises IndexUnavailable / KnowledgeIndexError saying what is wrong (for /healthz)."""
+        """Returns "ok", or raises IndexUnavailable / KnowledgeIndexError saying what is wrong."""
 
         def check() -> str:
             collection = self._open_for_search()
