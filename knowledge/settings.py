@@ -43,9 +43,10 @@ class Settings(BaseSettings):
     embedding_base_url: str | None = None
     embedding_api_key: str | None = None
     embedding_batch_size: int = 64
-    # Local model runtime: "onnx-int8" (default; ONNX Runtime with int8 weights, retrieval quality measured
-    # equal to torch in docs/benchmarks.md), "onnx" (fp32, the same vectors as torch) or "torch".
-    embedding_backend: Literal["onnx-int8", "onnx", "torch"] = "onnx-int8"
+    # Local model runtime: "onnx" (default: ONNX Runtime, fp32, the same vectors as torch at about half the
+    # CPU and no torch import), "onnx-int8" (faster again, but τ² banking hit@5 fell 0.04 below torch's, so
+    # not the default: docs/benchmarks.md) or "torch" (sentence-transformers).
+    embedding_backend: Literal["onnx-int8", "onnx", "torch"] = "onnx"
     # ONNX Runtime intra-op threads per encode. 1: on 2 cores two concurrent requests each encode on their
     # own core, where 2 threads per encode made them queue (docs/benchmarks.md, "Threads").
     embedding_threads: int = 1
