@@ -81,6 +81,23 @@ def _model_config(model_dir: Path) -> tuple[int, str]:
 
 
 @contextlib.contextmanager
+def _quiet() -> Iterator[None]:
+    """The exporter's tracer warnings and the quantiser's "consider pre-processing" hint are expected
+    (the probe vectors verify the result): keep them out of `parley ingest`'s output."""
+    import warnings
+
+    root = logging.getLogger()
+    level = root.level
+    root.setLevel(logging.ERROR)
+    try:
+        with warnings.catch_warnings():
+            warnings.simplefilter("ignore")
+            yield
+    finally:
+        root.setLevel(level)
+
+
+@contextlib.contextmanager
 def _locked(folder: Path) -> Iterator[None]:
     """One exporter at a time per folder (uvicorn workers and parallel tests start together)."""
     import fcntl
@@ -105,7 +122,9 @@ def export(model_dir: Path, folder: Path, variant: str) -> None:
     """Export the BertModel under `model_dir` to `folder/model.onnx` (int8: quantised) with its manifest."""
     import torch
     from transformers import AutoModel
+    from transformers.utils import logging as transformers_logging
 
+    transformers_logging.disable_progress_bar()
     if variant not in VARIANTS:
         raise OnnxExportError(f"unknown ONNX variant {variant!r}")
 
@@ -124,7 +143,7 @@ def export(model_dir: Path, folder: Path, variant: str) -> None:
     model.eval()
     sample = torch.ones(2, 16, dtype=torch.long)
     axes = {0: "batch", 1: "tokens"}
-    with tempfile.TemporaryDirectory(dir=folder) as tmp:
+    with tempfile.TemporaryDirectory(dir=folder) as tmp, _quiet():
         fp32 = Path(tmp) / "fp32.onnx"
         with torch.no_grad():
             torch.onnx.export(
