@@ -332,6 +332,7 @@ def main() -> None:
     parser.add_argument("--sample-every", type=float, default=10.0, help="seconds between RSS samples")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the results here")
+    parser.add_argument("--profile", type=Path, help="record a py-spy flame graph (SVG) of the server")
     args = parser.parse_args()
     args.repo = args.repo.resolve()
     if args.prepare:
@@ -344,7 +345,17 @@ def main() -> None:
     try:
         results["start_to_healthy_s"] = round(wait_ready(base, server), 1)
         for concurrency in args.concurrency:
+            spy = None
+            if args.profile:  # sampled from outside the server (py-spy), for the whole run
+                py_spy = str(Path(sys.executable).parent / "py-spy")
+                spy = subprocess.Popen(
+                    [py_spy, "record", "-o", str(args.profile), "--pid", str(server.pid), "--rate", "50",
+                     "--duration", str(int(args.duration)), "--nonblocking"],
+                    stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+                )  # fmt: skip
             run = asyncio.run(run_load(base, server.pid, args, concurrency))
+            if spy is not None:
+                spy.wait(timeout=120)
             results["runs"].append(run)
             print(json.dumps(run), flush=True)
     finally:
