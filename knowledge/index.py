@@ -251,7 +251,7 @@ class HelpCenterIndex:
             cid: 1.0 - float(d) for cid, d in zip(vector_ids, (result["distances"] or [[]])[0], strict=True)
         }
         language = language_of(locale) if locale else _query_language(query)
-        bm25_ids = snapshot.top(analyze(query, language), candidates, where)
+        bm25_ids = snapshot.top(analyze(query, language), candidates, where, prefer=language)
         fused: dict[str, float] = {}
         for ranking in (vector_ids, bm25_ids):
             for rank, chunk_id in enumerate(ranking):

@@ -91,6 +91,7 @@ class Snapshot:
         self.position = {chunk_id: i for i, chunk_id in enumerate(ids)}
         self.locales = np.asarray([str(m.get("locale", "")) for m in metadatas])
         self.languages = np.asarray([str(m.get("language", "")) for m in metadatas])
+        self.language_set = frozenset(self.languages.tolist())
         self.bm25 = Bm25(
             [
                 analyze(f"{m.get('title', '')}\n{m.get('section', '')}\n{doc}", language_of(m.get("locale")))
@@ -127,13 +128,19 @@ class Snapshot:
             return None
         return float(self.vectors[at].astype(np.float32) @ query_vector)
 
-    def top(self, terms: list[str], n: int, where: Mapping[str, str] | None = None) -> list[str]:
+    def top(
+        self, terms: list[str], n: int, where: Mapping[str, str] | None = None, prefer: str | None = None
+    ) -> list[str]:
         """Ids of the n best BM25 chunks for the analysed query `terms`, optionally only where the chunk's
-        `locale` or `language` equals the given value."""
+        `locale` or `language` equals the given value. `prefer` (a language): when the help centre has
+        articles in it, only those and the ones without a declared language compete (the query's stems are
+        in that language; other languages only match it by accident: names, numbers)."""
         if not self.ids or not terms:
             return []
         scores = self.bm25.scores(terms)
         if where:
             column = self.locales if "locale" in where else self.languages
             scores[column != next(iter(where.values()))] = 0.0
+        elif prefer and prefer in self.language_set:
+            scores[(self.languages != prefer) & (self.languages != "")] = 0.0
         return [self.ids[i] for i in top_n(scores, n)]

@@ -94,3 +94,12 @@ def test_an_export_that_cannot_be_built_falls_back_to_torch(
         vectors = embedder.encode(["where is my parcel?", "how do I return an item"])
     assert embedder.backend_in_use == "torch" and "falling back to torch" in caplog.text
     assert vectors.shape == (2, 384) and np.allclose(np.linalg.norm(vectors, axis=1), 1.0, atol=1e-5)
+
+
+def test_the_shipping_table_answers_how_long_shipping_takes(indexes: dict[str, HelpCenterIndex]) -> None:
+    # Issue 14: the fact sat in a Markdown table, and the answer was pieced together from other articles.
+    hits = indexes["onnx"].search("how long does shipping take?", k=5)
+    texts = [h.text for h in hits if h.article_id == "shipping-times"]
+    assert any(
+        "Standard (option) — carrier: " in t and "transit time: 4 to 6 business days." in t for t in texts
+    )
