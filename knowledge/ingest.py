@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import time
+from concurrent.futures import Future, ThreadPoolExecutor
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
 
@@ -142,13 +143,25 @@ def embed_and_write(
         transient=False,
     ) as bar:
         task = bar.add_task("embed", total=len(items))
-        for start in range(0, len(items), step):
-            batch = items[start : start + step]
-            vectors = embedder.encode([chunk.embedding_text for _, chunk, _ in batch])
+
+        def write(batch: list[tuple[str, Chunk, dict[str, Any]]], vectors: Any) -> None:
             collection.upsert(
                 ids=[chunk_id for chunk_id, _, _ in batch],
-                embeddings=vectors,  # type: ignore[arg-type]
+                embeddings=vectors,
                 documents=[chunk.text for _, chunk, _ in batch],
                 metadatas=[meta for _, _, meta in batch],  # type: ignore[misc]
             )
             bar.advance(task, len(batch))
+
+        # Chroma writes batch n while the model embeds batch n+1 (one write in flight: order and memory
+        # stay bounded; a failed write stops the run with its error).
+        with ThreadPoolExecutor(max_workers=1, thread_name_prefix="ingest-write") as writer:
+            pending: Future[None] | None = None
+            for start in range(0, len(items), step):
+                batch = items[start : start + step]
+                vectors = embedder.encode([chunk.embedding_text for _, chunk, _ in batch])
+                if pending is not None:
+                    pending.result()
+                pending = writer.submit(write, batch, vectors)
+            if pending is not None:
+                pending.result()

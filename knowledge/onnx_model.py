@@ -231,9 +231,14 @@ class OnnxEncoder:
         # the GIL while it computes).
         if self._pool is None:
             self._pool = ThreadPoolExecutor(self.workers, thread_name_prefix="onnx-encode")
-        step = -(-len(texts) // self.workers)
-        slices = [list(texts[i : i + step]) for i in range(0, len(texts), step)]
-        return np.vstack(list(self._pool.map(self._many, slices)))
+        # Strided slices: each core gets long and short texts alike (ingest sorts longest first), so both
+        # finish together.
+        slices = [list(texts[start :: self.workers]) for start in range(self.workers)]
+        parts = list(self._pool.map(self._many, slices))
+        result = np.empty((len(texts), parts[0].shape[1]), dtype=np.float32)
+        for start, part in enumerate(parts):
+            result[start :: self.workers] = part
+        return result
 
 
 def _verify(encoder: OnnxEncoder, folder: Path, model_dir: Path, variant: str) -> None:
