@@ -296,6 +296,14 @@ async def run_load(base: str, server_pid: int, args: argparse.Namespace, concurr
     }
 
 
+async def first_turn(base: str) -> float:
+    """The first customer's turn on a fresh server (cold start shows here, not in the percentiles)."""
+    async with httpx.AsyncClient(base_url=base, timeout=120.0) as client:
+        conversation = await new_conversation(client)
+        latency, _ = await one_turn(client, conversation, QUESTIONS[0])
+        return latency
+
+
 def start_server(args: argparse.Namespace, port: int) -> subprocess.Popen[bytes]:
     command = [sys.executable, "-m", "assistant.cli", "serve", "--port", str(port)]
     command += ["--workers", str(args.workers), "--log-level", "warning"]
@@ -344,6 +352,7 @@ def main() -> None:
     results: dict[str, Any] = {"repo": str(args.repo), "workers": args.workers, "runs": []}
     try:
         results["start_to_healthy_s"] = round(wait_ready(base, server), 1)
+        results["first_turn_ms"] = round(asyncio.run(first_turn(base)) * 1000, 1)
         for concurrency in args.concurrency:
             spy = None
             if args.profile:  # sampled from outside the server (py-spy), for the whole run

@@ -113,9 +113,7 @@ def main() -> None:
         print(f"ingest throughput ratio (ours / raw) = {raw / ours:.3f}   (target >= 0.85)")
         if torch_times:
             speed_up = min(torch_times) / ours
-            print(
-                f"torch: {len(texts) / min(torch_times):.1f} chunks/s; ingest vs torch raw {speed_up:.2f}x"
-            )
+            print(f"torch: {len(texts) / min(torch_times):.1f} chunks/s; ingest vs torch raw {speed_up:.2f}x")
 
 
 if __name__ == "__main__":
