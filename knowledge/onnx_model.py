@@ -8,10 +8,11 @@ about 0.99, where per-tensor gave 0.94-0.97), and run with `onnxruntime` + the m
 (`tokenizers`), mean pooling and L2 normalisation: the same pipeline the model's modules.json describes.
 A query costs no torch import at all (about 0.1 s to start instead of about 6 s).
 
-The export lives in the data dir (`<data_dir>/models/<name>-<variant>/`, or `embedding_cache_dir`) with a
-manifest: the source weights' size and mtime, the file's sha256 and the torch vectors of a few probe
-sentences. At load every check runs (source, checksum, probe vectors within tolerance); a missing, corrupt
-or stale export is rebuilt, and when that fails too the caller falls back to torch with a warning.
+The export lives in the data dir (`<data_dir>/models/<name>-<variant>/`, or `embedding_cache_dir`), saved
+with its graph optimisations already applied, next to a manifest: the onnxruntime version, the source
+weights' size and mtime, the file's size, mtime and sha256, and the torch vectors of a few probe sentences.
+At load every check runs (versions, source, file, probe vectors within tolerance); a missing, corrupt or
+stale export is rebuilt, and when that fails too the caller falls back to torch with a warning.
 """
 
 from __future__ import annotations
@@ -31,7 +32,7 @@ import numpy as np
 
 log = logging.getLogger(__name__)
 
-EXPORT_FORMAT = 1
+EXPORT_FORMAT = 2
 VARIANTS = ("fp32", "int8")
 PROBES = [
     "How long does shipping take?",
@@ -162,15 +163,27 @@ def export(model_dir: Path, folder: Path, variant: str) -> None:
 
             built = Path(tmp) / "int8.onnx"
             quantize_dynamic(str(fp32), str(built), weight_type=QuantType.QInt8, per_channel=True)
+        # Graph optimisations applied once here and saved, so each process loads a ready graph (about
+        # 0.3 s less per start; `parley search` is a process per query).
+        import onnxruntime as ort
+
+        optimized = Path(tmp) / "optimized.onnx"
+        options = ort.SessionOptions()
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_EXTENDED
+        options.optimized_model_filepath = str(optimized)
+        ort.InferenceSession(str(built), options, providers=["CPUExecutionProvider"])
+        target = folder / "model.onnx"
+        os.replace(optimized, target)  # atomic: a reader sees the old file or the new one
+        stat = target.stat()
         manifest = {
             "format": EXPORT_FORMAT,
             "variant": variant,
+            "onnxruntime": ort.__version__,
             "source": _source_identity(model_dir),
-            "sha256": _sha256(built),
+            "file": {"size": stat.st_size, "mtime_ns": stat.st_mtime_ns, "sha256": _sha256(target)},
             "probes": PROBES,
             "probe_vectors": _torch_reference(model_dir, PROBES).round(6).tolist(),
         }
-        os.replace(built, folder / "model.onnx")  # atomic: a reader sees the old file or the new one
         (Path(tmp) / "manifest.json").write_text(json.dumps(manifest))
         os.replace(Path(tmp) / "manifest.json", folder / "manifest.json")
 
@@ -193,7 +206,8 @@ class OnnxEncoder:
         options = ort.SessionOptions()
         options.intra_op_num_threads = max(1, threads)
         options.inter_op_num_threads = 1
-        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_ENABLE_ALL
+        # The export is saved already optimised (see `export`): nothing left to do at load.
+        options.graph_optimization_level = ort.GraphOptimizationLevel.ORT_DISABLE_ALL
         # Idle worker threads must not spin: the 2 cores are shared with the rest of the server.
         options.add_session_config_entry("session.intra_op.allow_spinning", "0")
         try:
@@ -247,8 +261,16 @@ def _verify(encoder: OnnxEncoder, folder: Path, model_dir: Path, variant: str) -
         raise OnnxExportError("export of another format or variant")
     if manifest.get("source") != _source_identity(model_dir):
         raise OnnxExportError("the source weights changed since the export")
-    if manifest.get("sha256") != _sha256(folder / "model.onnx"):
-        raise OnnxExportError("model.onnx does not match its recorded checksum")
+    import onnxruntime as ort
+
+    if manifest.get("onnxruntime") != ort.__version__:
+        raise OnnxExportError("exported with another onnxruntime version")
+    stat = (folder / "model.onnx").stat()
+    recorded = manifest.get("file") or {}
+    # Size and mtime instead of hashing 90 MB at every start; a file damaged in place is caught by the
+    # probe vectors below (and a truncated one does not load at all).
+    if (recorded.get("size"), recorded.get("mtime_ns")) != (stat.st_size, stat.st_mtime_ns):
+        raise OnnxExportError("model.onnx is not the file that was exported (size or time differ)")
     reference = np.asarray(manifest["probe_vectors"], dtype=np.float32)
     cosines = (encoder.encode(list(manifest["probes"])) * reference).sum(axis=1)
     if float(cosines.min()) < MIN_PROBE_COSINE[variant]:
