@@ -64,9 +64,13 @@ def warm_up(service: SupportService) -> list[str]:
     except Exception as exc:  # the assistant still starts: search degrades to a handover
         log.error("help-centre index unavailable at start-up: %s", exc)
         problems.append(f"index: {type(exc).__name__}")
-    prepare = getattr(service, "warm_up", None)  # the service's own warm-up (planner intents), if any
+    prepare = getattr(service, "warm_up", None)  # the service's own warm-up, if it has one
     if callable(prepare):
         prepare()
+    else:  # the intent exemplars are embedded on the first classification: do it now, not for a customer
+        classify = getattr(getattr(getattr(service, "planner", None), "intents", None), "classify", None)
+        if callable(classify):
+            classify("hello")
     return problems
 
 
