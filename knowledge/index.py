@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import os
 import threading
+import time
 from collections.abc import Callable
 from pathlib import Path
 from typing import TYPE_CHECKING, Any
@@ -57,6 +58,9 @@ __all__ = [
 RRF_K = 60  # the usual reciprocal-rank-fusion constant (Cormack et al. 2009)
 MIN_CANDIDATES = 20  # each ranking (vectors, BM25) contributes at least this many candidates to the fusion
 MAX_QUERY_CHARS = 4000
+# Pauses between the attempts of a search that failed (None: the last attempt); about 0.3 s in all, so a
+# damaged index answers IndexUnavailable quickly and a write in progress has time to finish.
+RETRY_PAUSES: tuple[float | None, ...] = (0.02, 0.1, 0.2, None)
 
 QueryEncoder = Callable[[list[str]], np.ndarray]
 
@@ -203,15 +207,16 @@ class HelpCenterIndex:
         query = query.strip()
         if not query or k <= 0:
             return []
-        for attempt in (1, 2):
+        for pause in RETRY_PAUSES:
             try:
                 return guarded("help-centre search", lambda: self._search(query, k, locale, query_vector))
             except IndexUnavailable:
-                # Open the files again: a write that raced this read ("Error finding id" while another
-                # client deletes and upserts) succeeds on the retry; a restored index works at once.
+                # Open the files again: a read that raced a write ("Error finding id" while another client
+                # deletes and upserts) succeeds once the write is done; a restored index works at once.
                 self._reopen()
-                if attempt == 2:
+                if pause is None:
                     raise
+                time.sleep(pause)
         raise AssertionError("unreachable")
 
     def _search(
