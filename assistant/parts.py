@@ -82,7 +82,7 @@ class ServiceParts:
 
     @cached_property
     def help_center(self) -> HelpCenter:
-        return HelpCenter(self.settings)
+        return HelpCenter(self.settings, encoder=self.encoder)
 
     @cached_property
     def embedder(self) -> Embedder:

@@ -7,6 +7,8 @@ import re
 from dataclasses import dataclass
 from typing import TYPE_CHECKING
 
+from knowledge.tables import tables_to_sentences
+
 if TYPE_CHECKING:
     from knowledge.loaders import Article
 
@@ -52,7 +54,8 @@ class Chunk:
 
 
 def split_markdown_sections(text: str) -> list[Section]:
-    """Sections of a Markdown text by ATX headings (# .. ######), ignoring '#' lines in code fences."""
+    """Sections of a Markdown text by ATX headings (# .. ######), ignoring '#' lines in code fences.
+    Tables become one sentence per row (`knowledge.tables`), so their facts read as sentences."""
     sections: list[Section] = []
     current = Section(heading="", level=0, text="")
     lines: list[str] = []
@@ -70,6 +73,9 @@ def split_markdown_sections(text: str) -> list[Section]:
             lines.append(line)
     current.text = "\n".join(lines).strip()
     sections.append(current)
+    for section in sections:
+        if "|" in section.text:
+            section.text = tables_to_sentences(section.text)
     return [s for s in sections if s.text or s.heading]
 
 

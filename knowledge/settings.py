@@ -43,6 +43,15 @@ class Settings(BaseSettings):
     embedding_base_url: str | None = None
     embedding_api_key: str | None = None
     embedding_batch_size: int = 64
+    # Local model runtime: "onnx" (default: ONNX Runtime, fp32, the same vectors as torch at about half the
+    # CPU and no torch import), "onnx-int8" (faster again, but τ² banking hit@5 fell 0.04 below torch's, so
+    # not the default: docs/benchmarks.md) or "torch" (sentence-transformers).
+    embedding_backend: Literal["onnx-int8", "onnx", "torch"] = "onnx"
+    # ONNX Runtime intra-op threads per encode. 1: on 2 cores two concurrent requests each encode on their
+    # own core, where 2 threads per encode made them queue (docs/benchmarks.md, "Threads").
+    embedding_threads: int = 1
+    # Where the ONNX export is cached (default: <data_dir>/models).
+    embedding_cache_dir: Path | None = None
 
     # --- the shop ------------------------------------------------------------------------------
     shop_name: str = "Maple & Moss"  # how the assistant introduces itself
@@ -150,6 +159,8 @@ class Settings(BaseSettings):
             self.checkpoint_url = str(self.data_dir / "checkpoints.sqlite")
         if self.chroma_path is None:
             self.chroma_path = self.data_dir / "chroma"
+        if self.embedding_cache_dir is None:
+            self.embedding_cache_dir = self.data_dir / "models"
         return self
 
     @property

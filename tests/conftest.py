@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import os
 import socket
+import tempfile
 import uuid
 from collections.abc import Iterator
 from pathlib import Path
@@ -14,6 +15,10 @@ from knowledge.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# One ONNX export of MiniLM for the whole run (and its subprocesses), not one per test data dir.
+os.environ.setdefault(
+    "PARLEY_EMBEDDING_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"parley-test-models-{os.getuid()}")
+)
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 SHARED_DATASETS = REPO_ROOT.parent / "shared" / "datasets"

@@ -52,10 +52,24 @@ def readable_validation_error(exc: RequestValidationError) -> str:
     return "; ".join(parts) or "invalid request"
 
 
-def warm_up(service: SupportService) -> None:
-    """Load the embedding model, intents, guard and index before the first customer waits for them."""
+# --- warm-up and readiness (retrieval work, issue 15) ------------------------------------------------
+def warm_up(service: SupportService) -> list[str]:
+    """Load the embedding model, intents, guard, index and its BM25 snapshot before the first customer
+    waits for them (`parley serve` runs this before uvicorn opens the port). A damaged or missing index
+    does not stop the server: it is logged and returned, and /readyz reports it until it is repaired."""
+    problems: list[str] = []
     _ = service.parts.agent, service.parts.guard, service.conversations
-    service.help_center.search("warm up")
+    try:
+        service.help_center.index.warm()
+    except Exception as exc:  # the assistant still starts: search degrades to a handover
+        log.error("help-centre index unavailable at start-up: %s", exc)
+        problems.append(f"index: {type(exc).__name__}")
+    # The intent exemplars are embedded on the first classification: do it now, not for a customer.
+    service.parts.planner.intents.classify("hello")
+    return problems
+
+
+# -----------------------------------------------------------------------------------------------------
 
 
 def create_app(
@@ -71,6 +85,7 @@ def create_app(
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         if warm:
             await run_in_threadpool(warm_up, state.service)
+        app.state.warmed = True  # readiness (/readyz): the first customer is served as fast as the 100th
         yield
 
     app = FastAPI(
@@ -85,6 +100,7 @@ def create_app(
         ],
     )
     app.state.parley = state
+    app.state.warmed = False
 
     @app.exception_handler(RequestValidationError)
     async def validation_error(request: Request, exc: RequestValidationError) -> JSONResponse:

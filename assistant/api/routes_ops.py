@@ -1,10 +1,16 @@
-"""Operations: health (store and index) and Prometheus metrics."""
+"""Operations: liveness (/livez), readiness (/readyz), health (store and index) and Prometheus metrics.
+
+- `/livez`: the process answers (restart it only when this fails).
+- `/readyz`: warm-up finished and store and index answer: route customers here only when this is 200.
+- `/healthz`: the dependency checks alone (a damaged or missing index shows here as "degraded").
+"""
 
 from __future__ import annotations
 
+import logging
 from typing import Any
 
-from fastapi import APIRouter, Response
+from fastapi import APIRouter, Request, Response
 from fastapi.responses import JSONResponse
 from starlette.concurrency import run_in_threadpool
 
@@ -13,6 +19,7 @@ from assistant.api.metrics import CONTENT_TYPE
 from assistant.api.schemas import HealthResponse
 
 router = APIRouter(tags=["ops"])
+log = logging.getLogger(__name__)
 
 
 def check_store(state: State) -> str:
@@ -21,12 +28,28 @@ def check_store(state: State) -> str:
 
 
 def check_index(state: State) -> str:
-    client = state.service.help_center.index.client
-    collection = client.get_collection(state.settings.help_collection)
-    chunks = collection.count()
-    if chunks == 0:
-        raise RuntimeError("help-centre index is empty (run `parley ingest`)")
-    return "ok"
+    """Returns "ok" or raises: the index reads a row, so a corrupt or moved index fails here."""
+    from knowledge.chroma import IndexUnavailable, KnowledgeIndexError
+
+    try:
+        return str(state.service.help_center.index.health())
+    except IndexUnavailable as exc:
+        log.error("help-centre index unavailable: %s", exc)
+        raise RuntimeError("unavailable (damaged or missing index; see the server log)") from exc
+    except KnowledgeIndexError as exc:
+        if "empty" in str(exc):
+            raise RuntimeError("help-centre index is empty (run `parley ingest`)") from exc
+        raise
+
+
+async def run_checks(state: State) -> dict[str, str]:
+    checks: dict[str, str] = {}
+    for name, check in (("store", check_store), ("index", check_index)):
+        try:
+            checks[name] = await run_in_threadpool(check, state)
+        except Exception as exc:
+            checks[name] = f"down: {type(exc).__name__}: {exc}"[:300]
+    return checks
 
 
 @router.get(
@@ -36,15 +59,31 @@ def check_index(state: State) -> str:
     responses={503: {"model": HealthResponse, "description": "A dependency is down; `checks` says why"}},
 )
 async def healthz(state: State) -> Any:
-    checks: dict[str, str] = {}
-    for name, check in (("store", check_store), ("index", check_index)):
-        try:
-            checks[name] = await run_in_threadpool(check, state)
-        except Exception as exc:
-            checks[name] = f"down: {type(exc).__name__}: {exc}"[:300]
+    checks = await run_checks(state)
     healthy = all(v == "ok" for v in checks.values())
     body = {"status": "ok" if healthy else "degraded", "checks": checks}
     return body if healthy else JSONResponse(status_code=503, content=body)
+
+
+@router.get("/livez", summary="Liveness: the process answers", response_model=HealthResponse)
+async def livez() -> Any:
+    return {"status": "ok", "checks": {}}
+
+
+@router.get(
+    "/readyz",
+    summary="Readiness: warmed up, store and index answer",
+    response_model=HealthResponse,
+    responses={
+        503: {"model": HealthResponse, "description": "Not ready yet, or degraded; `checks` says why"}
+    },
+)
+async def readyz(request: Request, state: State) -> Any:
+    checks = {"warm_up": "ok" if getattr(request.app.state, "warmed", False) else "down: warming up"}
+    checks.update(await run_checks(state))
+    ready = all(v == "ok" for v in checks.values())
+    body = {"status": "ok" if ready else "degraded", "checks": checks}
+    return body if ready else JSONResponse(status_code=503, content=body)
 
 
 @router.get(

@@ -20,6 +20,7 @@ from assistant.planner.kit import PlannerKit
 from assistant.planner.slots import EMAIL_RE, extract_slots
 from assistant.planner.state import DialogueState, Step, build_state
 from assistant.prompts import Replies
+from assistant.tools.help_center import SEARCH_UNAVAILABLE
 from assistant.tools.toolkit import Toolkit
 from knowledge.language import SUPPORTED_LANGUAGES
 
@@ -73,6 +74,10 @@ class OfflinePlanner:
             return Step(text=kit.tools.report(last, state.facts, state.language))
         if last.name in {"list_all_product_types", "get_product_details"} and state.intent == "question":
             return catalogue.product_flow(kit, state) or _search(state.latest_text)
+        if last.name == "search_help_center" and not last.ok and SEARCH_UNAVAILABLE in str(last.result):
+            # The index cannot be read: no answer can be grounded, so a person takes it from here.
+            summary = f"The help centre search is unavailable. The customer asked: {state.latest_text[:300]}"
+            return Step(tool="transfer_to_human_agents", args={"summary": summary})
         if last.name == "search_help_center":
             if state.intent in ACTION_INTENTS and state.user_id is None:
                 offer = answers.answer_then_offer(kit, state, last)

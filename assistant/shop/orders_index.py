@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.shop.schema import Order
-from knowledge.index import EmbeddingModelMismatch, KnowledgeIndexError, get_chroma_client
+from knowledge.chroma import get_chroma_client, open_collection
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -94,31 +94,14 @@ class OrdersIndex:
         return self._embedder
 
     def _collection(self, create: bool) -> Collection | None:
-        from chromadb.errors import InvalidArgumentError, NotFoundError
-
-        try:
-            try:
-                collection = self.client.get_collection(self.collection_name)
-            except NotFoundError:
-                if not create:
-                    return None
-                embedder = self.embedder
-                return self.client.create_collection(
-                    self.collection_name,
-                    metadata={"embedding_model": embedder.name, "embedding_dim": embedder.dim},
-                    configuration={"hnsw": {"space": "cosine"}},
-                    embedding_function=None,
-                )
-        except (InvalidArgumentError, ValueError) as exc:  # a name Chroma refuses (too short, odd characters)
-            raise KnowledgeIndexError(f"invalid collection name {self.collection_name!r}: {exc}") from exc
-        recorded = (collection.metadata or {}).get("embedding_model")
-        if recorded != self.embedder.name:
-            raise EmbeddingModelMismatch(
-                f"orders collection {self.collection_name!r} was built with embedding model {recorded!r}, "
-                f"but the configured model is {self.embedder.name!r}; re-index it with "
-                f"`parley import-orders ... --reindex` or use the same model."
-            )
-        return collection
+        return open_collection(
+            self.client,
+            self.collection_name,
+            lambda: self.embedder,
+            create=create,
+            revision=False,
+            mismatch_hint="Re-index it with `parley import-orders ... --reindex` or use the same model.",
+        )
 
     def reset(self) -> None:
         """Drop the whole collection (the next index_orders starts from nothing)."""

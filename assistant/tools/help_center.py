@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from functools import cached_property
 from typing import TYPE_CHECKING, Annotated, Any
 
@@ -19,14 +20,27 @@ MAX_HIT_TEXT_CHARS = 1500  # a chunk is about 1200 characters; longer text is cu
 HIT_FIELDS = ("article_id", "title", "section", "url", "locale", "text", "score")
 
 
+SEARCH_UNAVAILABLE = "The help centre search is unavailable right now"
+
+
+class SearchUnavailable(ToolError):
+    """The index cannot be read (damaged, moved, being repaired): hand over rather than guess."""
+
+
 class HelpCenter:
     """search_help_center's view of the index: top-k hits, and an empty list when nothing is indexed yet.
 
     Articles in the customer's language come first; all languages are searched when those do not answer.
     """
 
-    def __init__(self, settings: Settings, index: HelpCenterIndex | None = None) -> None:
+    def __init__(
+        self,
+        settings: Settings,
+        index: HelpCenterIndex | None = None,
+        encoder: Callable[[list[str]], Any] | None = None,
+    ) -> None:
         self.settings = settings
+        self.encoder = encoder  # the conversation's cached encoder: one encode of a message serves all
         if index is not None:
             self.__dict__["index"] = index  # a given index (the eval wraps one to break it on purpose)
 
@@ -34,10 +48,12 @@ class HelpCenter:
     def index(self) -> HelpCenterIndex:
         from knowledge.index import HelpCenterIndex
 
-        return HelpCenterIndex(self.settings)
+        return HelpCenterIndex(self.settings, query_encoder=self.encoder)
 
     def search(self, query: str) -> list[Any]:
-        from knowledge.index import KnowledgeIndexError
+        """The hits; [] when nothing is indexed yet. A damaged or missing index raises SearchUnavailable:
+        the agent cannot search, so the customer is handed to a person instead of told "I don't know"."""
+        from knowledge.index import IndexUnavailable, KnowledgeIndexError
 
         try:
             k = self.settings.search_k
@@ -45,6 +61,8 @@ class HelpCenter:
             if not hits or max(h.score for h in hits) < self.settings.min_answer_score:
                 hits = list(self.index.search(query, k=k))
             return hits
+        except IndexUnavailable as exc:
+            raise SearchUnavailable(SEARCH_UNAVAILABLE) from exc
         except KnowledgeIndexError:
             return []
 
@@ -75,7 +93,7 @@ def search_help_center(ctx: ToolContext, args: SearchArgs) -> dict[str, Any]:
     """Search the help centre (policies, shipping, returns, account questions). Returns the most relevant
     passages with their article id, title and url: answer from them and cite the article."""
     if ctx.help_center is None:
-        raise ToolError("The help centre search is not available right now")
+        raise SearchUnavailable(SEARCH_UNAVAILABLE)
     if not args.query.strip():
         raise ToolError("The search query is empty")
     hits = ctx.help_center.search(args.query)
