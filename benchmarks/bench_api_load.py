@@ -36,6 +36,7 @@ from pathlib import Path
 from typing import Any
 
 import httpx
+from workload import ORDER_FLOWS  # benchmarks/workload.py
 
 REPO_ROOT = Path(__file__).resolve().parent.parent
 QUESTIONS = [
@@ -51,12 +52,6 @@ QUESTIONS = [
     "what is your policy on damaged items?",
     "Combien de temps prend la livraison ?",
     "Hoe lang duurt de terugbetaling?",
-]
-ORDER_FLOWS = [
-    ["where is my order?", "emma.laurent@example.com"],
-    ["my email is lucas.devries@example.com, where is order #W1000004?"],
-    ["I want to cancel order #W1000001", "emma.laurent@example.com", "I don't need it anymore", "no"],
-    ["I want to return the water bottle from my order", "I'm Emma Laurent, zip 97205", "no"],
 ]
 TURNS_PER_CONVERSATION = 5  # back-to-back model
 AGENT_KEY = "bench-agent-key-0123456789abcdef0123456789"  # 32+ bytes: accepted by a hardened server

@@ -19,23 +19,7 @@ import sys
 import time
 from pathlib import Path
 
-KNOWLEDGE = [
-    "how long does shipping take?",
-    "can I pay with PayPal?",
-    "how do I return an item?",
-    "when will I get my refund?",
-    "do you ship to Canada?",
-    "how do I reset my password?",
-    "can I change the size of something I ordered?",
-    "what is your policy on damaged items?",
-    "how do I use a gift card?",
-    "how much is standard shipping?",
-]
-ORDER_FLOWS = [
-    ["where is my order?", "emma.laurent@example.com"],
-    ["my email is lucas.devries@example.com, where is order #W1000004?"],
-    ["I want to cancel order #W1000001", "emma.laurent@example.com", "I don't need it anymore", "no"],
-]
+from workload import KNOWLEDGE, ORDER_FLOWS  # benchmarks/workload.py
 
 
 def scripts() -> list[list[str]]:

@@ -25,32 +25,11 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
+from workload import KNOWLEDGE, ORDER_FLOWS  # noqa: E402  (benchmarks/workload.py)
+
 from assistant.service import SupportService  # noqa: E402
 from assistant.shop import generator as g  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
-
-KNOWLEDGE = [
-    "how long does shipping take?",
-    "can I pay with PayPal?",
-    "how do I return an item?",
-    "when will I get my refund?",
-    "do you ship to Canada?",
-    "how do I reset my password?",
-    "can I change the size of something I ordered?",
-    "what is your policy on damaged items?",
-    "how do I use a gift card?",
-    "how much is standard shipping?",
-]
-ORDER_FLOWS = [
-    ["where is my order?", g.DEMO_USER_EMAIL],
-    [f"my email is {g.DEMO_SECOND_USER_EMAIL}, where is order {g.DEMO_SECOND_DELIVERED_ORDER_ID}?"],
-    [f"I want to cancel order {g.DEMO_PENDING_ORDER_ID}", g.DEMO_USER_EMAIL, "I don't need it anymore", "no"],
-    [
-        "I want to return the water bottle from my order",
-        f"I'm {g.DEMO_USER_FIRST_NAME} {g.DEMO_USER_LAST_NAME}, zip {g.DEMO_USER_ZIP}",
-        "no",
-    ],
-]
 
 
 def percentile(values: list[float], q: float) -> float:

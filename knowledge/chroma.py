@@ -161,3 +161,47 @@ def guarded(what: str, call: Callable[[], T]) -> T:
         raise
     except Exception as exc:
         raise IndexUnavailable(f"{what} failed: {type(exc).__name__}: {exc}"[:500]) from exc
+
+
+class ChromaCollection:
+    """A named collection with its client and embedder, each opened on first use (index and orders)."""
+
+    mismatch_hint = "Use the same embedding model, or another collection."
+    keeps_revision = False  # stamps a revision on every write (what lets other processes see a re-ingest)
+
+    def __init__(
+        self,
+        settings: Settings,
+        client: ClientAPI | None,
+        embedder: Embedder | None,
+        collection_name: str,
+    ) -> None:
+        self.settings = settings
+        self._client = client
+        self._embedder = embedder
+        self.collection_name = collection_name
+
+    @property
+    def client(self) -> ClientAPI:
+        if self._client is None:
+            self._client = get_chroma_client(self.settings)
+        return self._client
+
+    @property
+    def embedder(self) -> Embedder:
+        if self._embedder is None:
+            from knowledge.embeddings import get_embedder
+
+            self._embedder = get_embedder(self.settings)
+        return self._embedder
+
+    def _collection(self, create: bool) -> Collection | None:
+        """The collection (created when asked), after checking it was built with our embedding model."""
+        return open_collection(
+            self.client,
+            self.collection_name,
+            lambda: self.embedder,
+            create=create,
+            revision=self.keeps_revision,
+            mismatch_hint=self.mismatch_hint,
+        )

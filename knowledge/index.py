@@ -20,6 +20,7 @@ from typing import TYPE_CHECKING, Any
 import numpy as np
 
 from knowledge.chroma import (
+    ChromaCollection,
     EmbeddingModelMismatch,
     IndexUnavailable,
     KnowledgeIndexError,
@@ -28,7 +29,6 @@ from knowledge.chroma import (
     get_chroma_client,
     guarded,
     model_metadata,
-    open_collection,
     parse_chroma_url,
 )
 from knowledge.ingest import run_ingest, stored_articles
@@ -65,7 +65,7 @@ RETRY_PAUSES: tuple[float | None, ...] = (0.02, 0.1, 0.2, None)
 QueryEncoder = Callable[[list[str]], np.ndarray]
 
 
-class HelpCenterIndex:
+class HelpCenterIndex(ChromaCollection):
     """Help-centre articles in one Chroma collection, embedded with one recorded model.
 
     `query_encoder` (optional) embeds search queries instead of `embedder.encode`: pass a shared cached
@@ -73,6 +73,12 @@ class HelpCenterIndex:
     guard and the intent vote, is not embedded again for the search. `search(..., query_vector=v)` takes a
     precomputed vector directly.
     """
+
+    mismatch_hint = (
+        "Use the same model (PARLEY_EMBEDDING_PROVIDER / PARLEY_EMBEDDING_MODEL) or ingest into "
+        "another collection (--collection NAME)."
+    )
+    keeps_revision = True
 
     def __init__(
         self,
@@ -82,47 +88,15 @@ class HelpCenterIndex:
         collection_name: str | None = None,
         query_encoder: QueryEncoder | None = None,
     ) -> None:
-        self.settings = settings
-        self._client = client
+        super().__init__(settings, client, embedder, collection_name or settings.help_collection)
         self._own_client = client is None  # only a client we opened ourselves may be reopened
-        self._embedder = embedder
         self._query_encoder = query_encoder
-        self.collection_name = collection_name or settings.help_collection
         self._bm25: Snapshot | None = None  # the BM25 snapshot of the current revision
         self._revision: str | None = None
         self._stamp: tuple[int, int] | None = None  # database file (mtime, size) when _current was read
         self._current: Collection | None = None
         self._lock = threading.Lock()
 
-    @property
-    def client(self) -> ClientAPI:
-        if self._client is None:
-            self._client = get_chroma_client(self.settings)
-        return self._client
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            from knowledge.embeddings import get_embedder
-
-            self._embedder = get_embedder(self.settings)
-        return self._embedder
-
-    # --- collection ----------------------------------------------------------------------------------
-
-    def _collection(self, create: bool) -> Collection | None:
-        """The collection (created when asked), after checking it was built with our embedding model."""
-        return open_collection(
-            self.client,
-            self.collection_name,
-            lambda: self.embedder,
-            create=create,
-            revision=True,
-            mismatch_hint=(
-                "Use the same model (PARLEY_EMBEDDING_PROVIDER / PARLEY_EMBEDDING_MODEL) or ingest into "
-                "another collection (--collection NAME)."
-            ),
-        )
 
     def _write_metadata(self, collection: Collection) -> None:
         # modify() replaces the whole metadata dict, so always write every key; a new revision tells every

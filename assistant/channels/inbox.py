@@ -4,12 +4,13 @@ contact lookup or model call), once per provider id; the worker claims and proce
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import UTC, datetime, timedelta
+from datetime import UTC, datetime
 
-from sqlalchemy import or_, select, update
+from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.channels.base import InboundMessage
+from assistant.channels.leases import claim_rows
 from assistant.channels.models import InboundRow
 from assistant.db import session_factory
 
@@ -77,34 +78,15 @@ class Inbox:
 
     def claim(self, limit: int = 10, lease_s: float = 300.0) -> list[InboundRecord]:
         """Messages waiting for the worker, oldest first; each is claimed by exactly one worker."""
-        now = datetime.now(UTC)
-        with self._sessions() as session:
-            ids = session.scalars(
-                select(InboundRow.id)
-                .where(
-                    InboundRow.status == "received",
-                    or_(InboundRow.locked_until.is_(None), InboundRow.locked_until < now),
-                )
-                .order_by(InboundRow.id)
-                .limit(limit)
-            ).all()
-        claimed = []
-        for row_id in ids:
-            with self._sessions.begin() as session:
-                result = session.execute(
-                    update(InboundRow)
-                    .where(
-                        InboundRow.id == row_id,
-                        InboundRow.status == "received",
-                        or_(InboundRow.locked_until.is_(None), InboundRow.locked_until < now),
-                    )
-                    .values(locked_until=now + timedelta(seconds=lease_s), attempts=InboundRow.attempts + 1)
-                )
-                if result.rowcount:  # type: ignore[attr-defined]
-                    row = session.get(InboundRow, row_id)
-                    assert row is not None
-                    claimed.append(_record(row))
-        return claimed
+        return claim_rows(
+            self._sessions,
+            InboundRow,
+            lambda now: [InboundRow.status == "received"],
+            _record,
+            limit=limit,
+            lease_s=lease_s,
+            also={"attempts": InboundRow.attempts + 1},
+        )
 
     def finish(
         self,

@@ -4,13 +4,49 @@ crashed holder's lease expires and another takes over."""
 
 from __future__ import annotations
 
+from collections.abc import Callable, Sequence
 from datetime import UTC, datetime, timedelta
+from typing import Any, TypeVar
 
-from sqlalchemy import delete, or_, update
+from sqlalchemy import ColumnElement, delete, or_, select, update
 from sqlalchemy.exc import IntegrityError
+from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.channels.models import LeaseRow
 from assistant.db import session_factory
+
+T = TypeVar("T")
+
+
+def claim_rows(
+    sessions: sessionmaker[Session],
+    table: Any,
+    ready: Callable[[datetime], Sequence[ColumnElement[bool]]],
+    convert: Callable[[Any], T],
+    *,
+    limit: int,
+    lease_s: float,
+    also: dict[str, Any] | None = None,
+) -> list[T]:
+    """Rows of `table` that are `ready` and not leased, oldest first, each leased to exactly one caller for
+    `lease_s` seconds (a conditional UPDATE per row: two workers never claim the same one)."""
+    now = datetime.now(UTC)
+    free = or_(table.locked_until.is_(None), table.locked_until < now)
+    with sessions() as session:
+        ids = session.scalars(select(table.id).where(*ready(now), free).order_by(table.id).limit(limit)).all()
+    claimed = []
+    for row_id in ids:
+        with sessions.begin() as session:
+            result = session.execute(
+                update(table)
+                .where(table.id == row_id, *ready(now), free)
+                .values(locked_until=now + timedelta(seconds=lease_s), **(also or {}))
+            )
+            if result.rowcount:  # type: ignore[attr-defined]
+                row = session.get(table, row_id)
+                assert row is not None
+                claimed.append(convert(row))
+    return claimed
 
 
 class Leases:

@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
 
-from sqlalchemy import and_, or_, select, update
+from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
+from assistant.channels.leases import claim_rows
 from assistant.channels.models import DeliveryRow
 from assistant.db import session_factory
 from assistant.store.models import ConversationRow, MessageRole, MessageRow
@@ -135,35 +136,14 @@ class Outbox:
             return [(str(r[0]), int(r[1]), str(r[2]), r[3]) for r in rows]
 
     def claim_due(self, limit: int = 20, lease_s: float = 120.0) -> list[Delivery]:
-        now = datetime.now(UTC)
-        with self._sessions() as session:
-            ids = session.scalars(
-                select(DeliveryRow.id)
-                .where(
-                    DeliveryRow.status == "pending",
-                    DeliveryRow.next_attempt_at <= now,
-                    or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now),
-                )
-                .order_by(DeliveryRow.id)
-                .limit(limit)
-            ).all()
-        claimed = []
-        for row_id in ids:
-            with self._sessions.begin() as session:
-                result = session.execute(
-                    update(DeliveryRow)
-                    .where(
-                        DeliveryRow.id == row_id,
-                        DeliveryRow.status == "pending",
-                        or_(DeliveryRow.locked_until.is_(None), DeliveryRow.locked_until < now),
-                    )
-                    .values(locked_until=now + timedelta(seconds=lease_s))
-                )
-                if result.rowcount:  # type: ignore[attr-defined]
-                    row = session.get(DeliveryRow, row_id)
-                    assert row is not None
-                    claimed.append(_delivery(row))
-        return claimed
+        return claim_rows(
+            self._sessions,
+            DeliveryRow,
+            lambda now: [DeliveryRow.status == "pending", DeliveryRow.next_attempt_at <= now],
+            _delivery,
+            limit=limit,
+            lease_s=lease_s,
+        )
 
     def sent(self, delivery_id: int, provider_id: str | None) -> None:
         now = datetime.now(UTC)

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from typing import TYPE_CHECKING, Any
 
 from assistant.shop.schema import Order
-from knowledge.chroma import get_chroma_client, open_collection
+from knowledge.chroma import ChromaCollection
 
 if TYPE_CHECKING:
     from chromadb.api import ClientAPI
@@ -64,8 +64,10 @@ def _content_hash(order: Order, text: str) -> str:
     return hashlib.sha256(f"{order.user_id}\x00{order.status}\x00{text}".encode()).hexdigest()
 
 
-class OrdersIndex:
+class OrdersIndex(ChromaCollection):
     """Orders in the `settings.orders_collection` Chroma collection, searched per customer."""
+
+    mismatch_hint = "Re-index it with `parley import-orders ... --reindex` or use the same model."
 
     def __init__(
         self,
@@ -74,34 +76,7 @@ class OrdersIndex:
         embedder: Embedder | None = None,
         collection_name: str | None = None,
     ) -> None:
-        self.settings = settings
-        self._client = client
-        self._embedder = embedder
-        self.collection_name = collection_name or settings.orders_collection
-
-    @property
-    def client(self) -> ClientAPI:
-        if self._client is None:
-            self._client = get_chroma_client(self.settings)
-        return self._client
-
-    @property
-    def embedder(self) -> Embedder:
-        if self._embedder is None:
-            from knowledge.embeddings import get_embedder
-
-            self._embedder = get_embedder(self.settings)
-        return self._embedder
-
-    def _collection(self, create: bool) -> Collection | None:
-        return open_collection(
-            self.client,
-            self.collection_name,
-            lambda: self.embedder,
-            create=create,
-            revision=False,
-            mismatch_hint="Re-index it with `parley import-orders ... --reindex` or use the same model.",
-        )
+        super().__init__(settings, client, embedder, collection_name or settings.orders_collection)
 
     def reset(self) -> None:
         """Drop the whole collection (the next index_orders starts from nothing)."""
