@@ -168,18 +168,19 @@ class ChromaCollection:
 
     mismatch_hint = "Use the same embedding model, or another collection."
     keeps_revision = False  # stamps a revision on every write (what lets other processes see a re-ingest)
+    collection_setting = "help_collection"  # the Settings field naming the default collection
 
     def __init__(
         self,
         settings: Settings,
-        client: ClientAPI | None,
-        embedder: Embedder | None,
-        collection_name: str,
+        client: ClientAPI | None = None,
+        embedder: Embedder | None = None,
+        collection_name: str | None = None,
     ) -> None:
         self.settings = settings
         self._client = client
         self._embedder = embedder
-        self.collection_name = collection_name
+        self.collection_name = collection_name or str(getattr(settings, self.collection_setting))
 
     @property
     def client(self) -> ClientAPI:

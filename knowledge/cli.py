@@ -8,10 +8,27 @@ and skipped (the good ones are indexed: a partial success must not look like a c
 from __future__ import annotations
 
 import json
+from collections.abc import Iterator
+from contextlib import contextmanager
 from pathlib import Path
-from typing import Annotated
+from typing import Annotated, Any
 
 import typer
+
+
+@contextmanager
+def _exit_on_index_error(errors: Any) -> Iterator[None]:
+    """An index or embedding problem is one red line and exit code 2, not a traceback."""
+    from rich.markup import escape
+
+    from knowledge.embeddings import EmbeddingError
+    from knowledge.index import KnowledgeIndexError
+
+    try:
+        yield
+    except (KnowledgeIndexError, EmbeddingError) as exc:
+        errors.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
+        raise typer.Exit(2) from None
 
 
 def register(app: typer.Typer) -> None:
@@ -35,18 +52,14 @@ def ingest(
     from rich.console import Console
     from rich.markup import escape
 
-    from knowledge.embeddings import EmbeddingError
-    from knowledge.index import HelpCenterIndex, KnowledgeIndexError
+    from knowledge.index import HelpCenterIndex
     from knowledge.settings import get_settings
 
     console = Console()
     errors = Console(stderr=True)
     index = HelpCenterIndex(get_settings(), collection_name=collection)
-    try:
+    with _exit_on_index_error(errors):
         report = index.ingest(paths, prune=prune, progress=progress)
-    except (KnowledgeIndexError, EmbeddingError) as exc:
-        errors.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(2) from None
 
     for problem in report.errors:
         errors.print(f"[yellow]skipped[/yellow] {escape(str(problem))}", highlight=False, soft_wrap=True)
@@ -77,8 +90,7 @@ def search(
     from rich.markup import escape
     from rich.table import Table
 
-    from knowledge.embeddings import EmbeddingError
-    from knowledge.index import HelpCenterIndex, KnowledgeIndexError
+    from knowledge.index import HelpCenterIndex
     from knowledge.settings import get_settings
 
     errors = Console(stderr=True)
@@ -86,11 +98,8 @@ def search(
         errors.print("[red]error:[/red] the query is empty")
         raise typer.Exit(2)
     index = HelpCenterIndex(get_settings(), collection_name=collection)
-    try:
+    with _exit_on_index_error(errors):
         hits = index.search(query, k=k, locale=locale)
-    except (KnowledgeIndexError, EmbeddingError) as exc:
-        errors.print(f"[red]error:[/red] {escape(str(exc))}", highlight=False)
-        raise typer.Exit(2) from None
 
     if as_json:
         payload = [

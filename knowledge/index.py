@@ -88,7 +88,7 @@ class HelpCenterIndex(ChromaCollection):
         collection_name: str | None = None,
         query_encoder: QueryEncoder | None = None,
     ) -> None:
-        super().__init__(settings, client, embedder, collection_name or settings.help_collection)
+        super().__init__(settings, client, embedder, collection_name)
         self._own_client = client is None  # only a client we opened ourselves may be reopened
         self._query_encoder = query_encoder
         self._bm25: Snapshot | None = None  # the BM25 snapshot of the current revision

@@ -18,11 +18,8 @@ from assistant.shop.schema import Order
 from knowledge.chroma import ChromaCollection
 
 if TYPE_CHECKING:
-    from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
-    from knowledge.embeddings import Embedder
-    from knowledge.settings import Settings
 
 # Orders per embedding + upsert batch (bounded memory on big shops; Chroma batches are capped anyway).
 INDEX_BATCH = 256
@@ -68,15 +65,7 @@ class OrdersIndex(ChromaCollection):
     """Orders in the `settings.orders_collection` Chroma collection, searched per customer."""
 
     mismatch_hint = "Re-index it with `parley import-orders ... --reindex` or use the same model."
-
-    def __init__(
-        self,
-        settings: Settings,
-        client: ClientAPI | None = None,
-        embedder: Embedder | None = None,
-        collection_name: str | None = None,
-    ) -> None:
-        super().__init__(settings, client, embedder, collection_name or settings.orders_collection)
+    collection_setting = "orders_collection"
 
     def reset(self) -> None:
         """Drop the whole collection (the next index_orders starts from nothing)."""
