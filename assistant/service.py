@@ -312,6 +312,7 @@ class SupportService:
         interrupts = self._pending_interrupts(config)
         awaiting = None
         failed = False
+        meta: dict[str, Any] = {}
         citations: list[dict[str, Any]] = []
         invalid: list[int] = []
         if interrupts:
@@ -331,6 +332,28 @@ class SupportService:
             searched = any(t["name"] == "search_help_center" for t in trace)
             failed = bool(meta.get("failed")) or final is None or (searched and not citations and not meta)
             reply = prefix + reply
+        status = ConversationStatus.BOT
+        handover = False
+        # --- desk: a handover is routed before the reply is stored, so the reply can say where the customer
+        # stands (queue position and wait, or when the team is back). assistant/routing decides.
+        takeover: dict[str, Any] | None = guard if guard and guard.get("takeover") else None
+        transfer = next((t for t in trace if t["name"] == "transfer_to_human_agents" and t.get("ok")), None)
+        if takeover is None and transfer is not None:
+            takeover = {
+                "takeover": True,
+                "trigger": "agent_transfer",
+                "reason": str(transfer["arguments"].get("summary", "the agent transferred the conversation"))[
+                    :500
+                ],
+                "severity": 0.5,
+                "language": language,
+            }
+        if takeover is not None:
+            status, notice = self._route_handover(conversation_id, takeover, language)
+            handover = True
+            guard_said = not interrupts and bool(meta.get("handover"))
+            reply = notice if guard_said else f"{reply}\n\n{notice}".strip()
+        # --- end desk
         latency_ms = (time.perf_counter() - started) * 1000
         bot_message = self.conversations.add_message(
             conversation_id,
@@ -340,26 +363,6 @@ class SupportService:
             tool_calls=trace,
             latency_ms=latency_ms,
         )
-        status = ConversationStatus.BOT
-        handover = False
-        if guard and guard.get("takeover"):
-            self.conversations.request_human(
-                conversation_id, guard, priority=float(guard.get("severity", 0.5))
-            )
-            status, handover = ConversationStatus.WAITING_FOR_HUMAN, True
-        transfer = next((t for t in trace if t["name"] == "transfer_to_human_agents" and t.get("ok")), None)
-        if transfer is not None and not handover:
-            decision = {
-                "takeover": True,
-                "trigger": "agent_transfer",
-                "reason": str(transfer["arguments"].get("summary", "the agent transferred the conversation"))[
-                    :500
-                ],
-                "severity": 0.5,
-                "language": language,
-            }
-            self.conversations.request_human(conversation_id, decision, priority=0.5)
-            status, handover = ConversationStatus.WAITING_FOR_HUMAN, True
         return TurnResult(
             conversation_id=conversation_id,
             status=status,
@@ -380,19 +383,16 @@ class SupportService:
     def _finish_handover(
         self, conversation_id: str, customer_seq: int, decision: Any, started: float, language: str
     ) -> TurnResult:
-        from assistant.guard.guard import handover_message
-
         guard = decision.model_dump(mode="json")
         self.conversations.set_message_guard(conversation_id, customer_seq, guard)
-        reply = handover_message(decision.language or language, self.settings.expected_wait_minutes)
+        status, reply = self._route_handover(conversation_id, guard, decision.language or language)
         latency_ms = (time.perf_counter() - started) * 1000
         bot_message = self.conversations.add_message(
             conversation_id, MessageRole.BOT, reply, latency_ms=latency_ms
         )
-        self.conversations.request_human(conversation_id, guard, priority=float(guard.get("severity", 0.5)))
         return TurnResult(
             conversation_id=conversation_id,
-            status=ConversationStatus.WAITING_FOR_HUMAN,
+            status=status,
             reply=reply,
             guard=guard,
             handover=True,
@@ -401,6 +401,22 @@ class SupportService:
             reply_seq=bot_message.seq,
             provider=self.provider,
         )
+
+    # --- desk: the one place a handover is routed (the rules are in assistant/routing) -----------
+    @cached_property
+    def router(self) -> Any:
+        from assistant.routing.router import Router, shop_orders
+
+        return Router(self.settings, orders_of=shop_orders(self.shop))
+
+    def _route_handover(
+        self, conversation_id: str, decision: dict[str, Any], language: str
+    ) -> tuple[ConversationStatus, str]:
+        from assistant.routing.router import route_or_queue
+
+        return route_or_queue(self.router, self.conversations, conversation_id, decision, language)
+
+    # --- end desk
 
     # --- agent plumbing ------------------------------------------------------------------------
     def _run(

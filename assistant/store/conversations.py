@@ -63,6 +63,33 @@ class Conversation(BaseModel):
     waiting_since: datetime | None
     created_at: datetime
     updated_at: datetime
+    # --- desk (0003, assistant/routing)
+    team_id: str | None = None
+    topic: str | None = None
+    stage: str | None = None
+    band: str | None = None
+    held: bool = False
+    deferred_until: datetime | None = None
+    assigned_at: datetime | None = None
+    first_human_reply_at: datetime | None = None
+    closed_at: datetime | None = None
+    sla_first_due: datetime | None = None
+    sla_resolution_due: datetime | None = None
+    escalation_level: int = 0
+    handovers: int = 0
+    ces_score: int | None = None
+    ces_answered_at: datetime | None = None
+
+
+DESK_TIMES = (
+    "deferred_until",
+    "assigned_at",
+    "first_human_reply_at",
+    "closed_at",
+    "sla_first_due",
+    "sla_resolution_due",
+    "ces_answered_at",
+)
 
 
 class Suggestion(BaseModel):
@@ -104,6 +131,16 @@ def _conversation(row: ConversationRow) -> Conversation:
         waiting_since=_as_utc(row.waiting_since),
         created_at=_as_utc(row.created_at) or row.created_at,
         updated_at=_as_utc(row.updated_at) or row.updated_at,
+        # desk (0003)
+        team_id=row.team_id,
+        topic=row.topic,
+        stage=row.stage,
+        band=row.band,
+        held=bool(row.held),
+        escalation_level=row.escalation_level or 0,
+        handovers=row.handovers or 0,
+        ces_score=row.ces_score,
+        **{name: _as_utc(getattr(row, name)) for name in DESK_TIMES},
     )
 
 
