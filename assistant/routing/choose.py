@@ -1,6 +1,7 @@
 """Which team gets a conversation: the most specific team whose skills fit, open teams first.
 
 A team's empty skill list means "any". A team whose listed skills exclude the conversation is not eligible;
+among the eligible, open teams come first, then teams with members, then the most specific.
 when no team fits on every skill, the rules are relaxed in this order: journey stage, then topic, then
 language (a French customer is better served by a general team than by nobody). Pure, over Team records.
 """
@@ -52,10 +53,11 @@ def choose_team(teams: Sequence[Any], *, topic: str, language: str, stage: str, 
             fits, specific = _fits(team, wanted, ignore)
             if fits:
                 open_now = is_open(parse_hours(team.hours), now)
-                scored.append((not open_now, -specific, team.id, open_now))
+                staffed = bool(getattr(team, "members", True))
+                scored.append((not open_now, not staffed, -specific, team.id, open_now))
         if scored:
             scored.sort()
-            _, minus_specific, team_id, open_now = scored[0]
+            _, _, minus_specific, team_id, open_now = scored[0]
             relaxed = f" (no team fits on {', '.join(ignore)})" if ignore else ""
             reason = f"{-minus_specific} matching skill(s) for {language}/{topic}/{stage}{relaxed}"
             return TeamChoice(team_id, reason, open_now)

@@ -110,18 +110,17 @@ class Handover:
             stage=journey_stage(str(trigger) if trigger else None, orders, mentioned).value,
             language=conversation_language(decision, customer, language or row.language),
             order_value=order_value(orders, mentioned),
-            repeat_contact_days=self._repeat_days(session, row, origin, topic),
+            repeat_contact_days=self._repeat_days(session, row, topic),
             verified=row.user_id is not None,
             origin=origin,
         )
 
-    def _repeat_days(
-        self, session: Session, row: ConversationRow, origin: str | None, topic: str
-    ) -> float | None:
-        """Days since this customer's last other conversation on the same topic (None: first contact)."""
-        if not origin:
+    def _repeat_days(self, session: Session, row: ConversationRow, topic: str) -> float | None:
+        """Days since this customer's last other conversation on the same topic (None: first contact).
+        Only a proven customer counts: an IP is not a person, and a flood must not earn a repeat bonus."""
+        if not row.user_id:
             return None
-        who = ConversationRow.user_id == row.user_id if row.user_id else ConversationRow.origin == origin
+        who = ConversationRow.user_id == row.user_id
         earlier = session.scalars(
             select(ConversationRow)
             .where(who, ConversationRow.id != row.id, ConversationRow.created_at <= row.created_at)

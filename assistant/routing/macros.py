@@ -23,7 +23,7 @@ class MacroSpec(BaseModel):
     title: str = Field(min_length=1, max_length=120)
     body: str = Field(min_length=1, max_length=5000)
     tags: list[str] = Field(default_factory=list)
-    language: str | None = Field(None, pattern=r"^[a-z]{2}$")
+    language: str | None = Field(default=None, pattern=r"^[a-z]{2}$")
 
     @field_validator("body")
     @classmethod
