@@ -133,6 +133,8 @@ class Settings(BaseSettings):
     desk_asa_window_s: int = 2 * 3600
     desk_asa_min_samples: int = 5
     desk_default_handle_s: int = 480  # mean handle time when there is no history yet
+    # Who may manage teams, agents and assignments over the API and console; empty: every agent key.
+    desk_managers: list[str] = Field(default_factory=list)
     # At most one sweep (SLA, re-assignment, opening hours) per process per interval.
     desk_sweep_interval_s: float = 5.0
 

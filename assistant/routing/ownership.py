@@ -72,6 +72,8 @@ class Ownership:
             if row.assigned_agent == agent and row.status != CLOSED:
                 row.status, row.updated_at = HUMAN, now  # already theirs (e.g. assigned by routing)
                 return
+            if row.status == CLOSED or row.assigned_agent is not None:
+                raise ConflictError(_describe(row))
             if refusal:
                 raise ConflictError(refusal)
             was_waiting, since = row.status == WAITING, as_utc(row.waiting_since)

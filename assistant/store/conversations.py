@@ -64,6 +64,7 @@ class Conversation(BaseModel):
     created_at: datetime
     updated_at: datetime
     # --- desk (0003, assistant/routing)
+    origin: str | None = None  # "user:<id>" or a salted hash of the customer's IP (fair share, re-contact)
     team_id: str | None = None
     topic: str | None = None
     stage: str | None = None
@@ -132,6 +133,7 @@ def _conversation(row: ConversationRow) -> Conversation:
         created_at=_as_utc(row.created_at) or row.created_at,
         updated_at=_as_utc(row.updated_at) or row.updated_at,
         # desk (0003)
+        origin=row.origin,
         team_id=row.team_id,
         topic=row.topic,
         stage=row.stage,
