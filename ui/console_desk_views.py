@@ -52,14 +52,14 @@ def sla_badge(sla: dict[str, Any] | None) -> Badge:
         return Badge("no SLA", "gray", "·")
     first, resolution = sla.get("first_response_left_s"), sla.get("resolution_left_s")
     if sla.get("first_response_breached"):
-        return Badge(f"first reply late by {format_wait(-(first or 0))}", "red", "⚠")
+        return Badge(f"first reply late by {format_wait(-(first or 0))}", "red", ":material/warning:")
     if sla.get("resolution_breached"):
-        return Badge(f"resolution late by {format_wait(-(resolution or 0))}", "red", "⚠")
+        return Badge(f"resolution late by {format_wait(-(resolution or 0))}", "red", ":material/warning:")
     if first is not None and first >= 0:
         color = "orange" if first < 60 else "green"
-        return Badge(f"first reply due in {format_wait(first)}", color, "⏱")
+        return Badge(f"first reply due in {format_wait(first)}", color, ":material/timer:")
     if resolution is not None:
-        return Badge(f"resolve within {format_wait(resolution)}", "green", "⏱")
+        return Badge(f"resolve within {format_wait(resolution)}", "green", ":material/timer:")
     return Badge("no SLA", "gray", "·")
 
 
@@ -141,7 +141,7 @@ def group_table(groups: list[dict[str, Any]], by: str) -> list[dict[str, Any]]:
     for g in groups:
         rows.append(
             {
-                by: str(g.get(by, "")),
+                by: "(none)" if str(g.get(by, "")) in ("", "-") else str(g.get(by)),
                 "conversations": int(g.get("conversations", 0)),
                 "handoff rate %": None
                 if g.get("handoff_rate") is None

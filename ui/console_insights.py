@@ -41,6 +41,8 @@ def page(client: DeskClient) -> None:
         st.caption("No conversations yet.")
     else:
         frame = pd.DataFrame(table)
+        numbers = [c for c in frame.columns if c != by]
+        frame[numbers] = frame[numbers].apply(pd.to_numeric, errors="coerce")  # None: no bar, not "null"
         left, right = st.columns(2)
         with left:
             st.subheader("Average speed of answer (s)")

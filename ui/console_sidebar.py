@@ -173,9 +173,9 @@ def customer_tab(detail: ConversationDetail) -> None:
     lines = views.profile_lines(detail.customer)
     if not lines:
         st.caption("Not authenticated: no customer profile.")
-    for label, value in lines:
-        st.caption(label)
-        st.text(value)
+    else:
+        st.caption("Profile")
+        st.dataframe(pd.DataFrame(lines, columns=["field", "value"]), hide_index=True, width="stretch")
     orders = views.order_rows(detail.orders)
     if orders:
         st.caption("Orders")

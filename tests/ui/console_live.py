@@ -56,6 +56,19 @@ def _clean_env(data_dir: Path) -> dict[str, str]:
         PARLEY_CUSTOMER_TOKEN_SECRET=TOKEN_SECRET,
         # Every AppTest rerun makes a few API calls from 127.0.0.1; the per-IP limit is for the internet.
         PARLEY_RATE_LIMIT_PER_IP="100000",
+        # Every seeded customer comes from 127.0.0.1 here: no per-IP fair share (tests/api covers it).
+        PARLEY_DESK_ORIGIN_PENALTY="0",
+        PARLEY_DESK_MAX_WAITING_PER_IP="100000",
+        # Urgent conversations breach their first-response target after 2 s: the console must show it.
+        PARLEY_DESK_SLA=json.dumps(
+            {
+                "urgent": {"first_response_s": 2, "resolution_s": 3600},
+                "high": {"first_response_s": 300, "resolution_s": 7200},
+                "normal": {"first_response_s": 600, "resolution_s": 7200},
+                "low": {"first_response_s": 1800, "resolution_s": 7200},
+            }
+        ),
+        PARLEY_DESK_SWEEP_INTERVAL_S="1",
         HF_HUB_OFFLINE="1",
         TOKENIZERS_PARALLELISM="false",
     )

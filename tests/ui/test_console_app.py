@@ -166,9 +166,9 @@ def test_transcript_tool_calls_citations_and_customer(
     markdown = " ".join(texts(at.markdown))
     assert "**Customer**" in markdown and "**Bot**" in markdown
     assert "agent_transfer" not in markdown  # triggers are shown in words
-    sidebar = texts(at.sidebar.text)
-    assert "Emma Laurent" in sidebar
     frames = [d.value for d in at.sidebar.dataframe]
+    profile = next(f for f in frames if "field" in f.columns)
+    assert dict(zip(profile["field"], profile["value"], strict=True))["Name"] == "Emma Laurent"
     orders = next(f for f in frames if "order" in f.columns)
     assert set(orders["order"]) == {"#W1000001", "#W1000002", "#W1000003"}
     codes = " ".join(str(c.value) for c in at.code)
