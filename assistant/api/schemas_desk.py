@@ -107,7 +107,7 @@ class QueueStatusOut(BaseModel):
 
 class CesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    score: int | None = Field(None, ge=1, le=7, description="1-7 (7: very easy); null to skip the question")
+    score: int | None = Field(default=None, ge=1, le=7, description="1-7 (7: very easy); null to skip the question")
 
 
 class CesOut(BaseModel):
@@ -136,8 +136,8 @@ class StatusRequest(BaseModel):
 
 class TransferRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    to_agent: str | None = Field(None, max_length=64)
-    to_team: str | None = Field(None, max_length=64)
+    to_agent: str | None = Field(default=None, max_length=64)
+    to_team: str | None = Field(default=None, max_length=64)
     note: str = Field("", max_length=1000, description="For the next agent (a system line in the transcript)")
 
 

@@ -292,26 +292,29 @@ class Assigner:
         except RollBack:
             return None
 
+    def pick_for(self, session: Session, agent: str) -> Any:
+        """The decision alone: this agent's most urgent waiting conversation (id, team, waiting_since), row
+        locked and skipped by parallel pullers; None when the agent cannot take one or nothing waits."""
+        me = session.get(DeskAgentRow, agent)
+        if me is None or me.status != AgentStatus.ONLINE.value or me.load >= me.capacity:
+            return None
+        teams = list(
+            session.scalars(select(TeamMemberRow.team_id).where(TeamMemberRow.agent_name == agent)).all()
+        )
+        team_filter: Any = ConversationRow.team_id.is_(None)
+        if teams:
+            team_filter = team_filter | ConversationRow.team_id.in_(teams)
+        return session.execute(
+            select(ConversationRow.id, ConversationRow.team_id, ConversationRow.waiting_since)
+            .where(ConversationRow.status == WAITING, ConversationRow.assigned_agent.is_(None), team_filter)
+            .order_by(ConversationRow.rank.desc())
+            .limit(1)
+            .with_for_update(skip_locked=True)
+        ).first()
+
     def _pull(self, agent: str, now: datetime) -> Assignment | None:
         with self.db.sessions.begin() as session:
-            me = session.get(DeskAgentRow, agent)
-            if me is None or me.status != AgentStatus.ONLINE.value or me.load >= me.capacity:
-                return None
-            teams = list(
-                session.scalars(select(TeamMemberRow.team_id).where(TeamMemberRow.agent_name == agent)).all()
-            )
-            team_filter: Any = ConversationRow.team_id.is_(None)
-            if teams:
-                team_filter = team_filter | ConversationRow.team_id.in_(teams)
-            pick = session.execute(
-                select(ConversationRow.id, ConversationRow.team_id, ConversationRow.waiting_since)
-                .where(
-                    ConversationRow.status == WAITING, ConversationRow.assigned_agent.is_(None), team_filter
-                )
-                .order_by(ConversationRow.rank.desc())
-                .limit(1)
-                .with_for_update(skip_locked=True)
-            ).first()
+            pick = self.pick_for(session, agent)
             if pick is None:
                 return None
             attempt = self.assign_in(session, pick.id, agent, now, EventKind.ASSIGNED)

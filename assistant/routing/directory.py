@@ -38,8 +38,8 @@ class TeamSpec(BaseModel):
     languages: list[str] = Field(default_factory=list, description="ISO 639-1 codes; empty = any")
     topics: list[str] = Field(default_factory=list, description="Topics it handles; empty = any")
     stages: list[str] = Field(default_factory=list, description="Journey stages; empty = any")
-    hours: dict[str, Any] | None = Field(None, description="Business hours; null = always open")
-    lead_webhook_url: str | None = Field(None, max_length=500)
+    hours: dict[str, Any] | None = Field(default=None, description="Business hours; null = always open")
+    lead_webhook_url: str | None = Field(default=None, max_length=500)
 
     @field_validator("id")
     @classmethod
@@ -89,9 +89,9 @@ class TeamSpec(BaseModel):
 
 class AgentSpec(BaseModel):
     name: str = Field(min_length=1, max_length=64, description="The agent key's name (settings.agent_keys)")
-    display_name: str | None = Field(None, max_length=120)
+    display_name: str | None = Field(default=None, max_length=120)
     capacity: int = Field(3, ge=0, le=MAX_CAPACITY, description="Conversations at once")
-    hours: dict[str, Any] | None = Field(None, description="Working hours; null = whenever online")
+    hours: dict[str, Any] | None = Field(default=None, description="Working hours; null = whenever online")
     teams: list[str] = Field(default_factory=list, description="Team ids this agent belongs to")
     lead_of: list[str] = Field(default_factory=list, description="Team ids this agent leads")
 

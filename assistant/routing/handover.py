@@ -244,7 +244,11 @@ class Handover:
                 reasons=[*(reasons or []), *priority.reasons],
             )
         assignment = self.assigner.assign_conversation(conversation_id, now) if open_now else None
-        queue = self.queue.status(conversation_id, now)
+        if assignment is not None:  # taken at once: nothing to compute about the queue
+            queue = QueueStatus("assigned", facts.language, team_id=team_id,
+                                text=notices.text(facts.language, "queue_assigned"))
+        else:
+            queue = self.queue.status(conversation_id, now)
         text = self.customer_text(queue, facts, now, team_hours.timezone)
         state = "assigned" if assignment else ("waiting" if open_now else "deferred")
         status = (
