@@ -107,7 +107,7 @@ class QueueStatusOut(BaseModel):
 
 class CesRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
-    score: int | None = Field(default=None, ge=1, le=7, description="1-7 (7: very easy); null to skip the question")
+    score: int | None = Field(default=None, ge=1, le=7, description="1-7 (7: very easy); null to skip it")
 
 
 class CesOut(BaseModel):
