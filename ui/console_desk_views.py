@@ -97,7 +97,10 @@ def effort_lines(effort: dict[str, Any]) -> list[tuple[str, str]]:
         ("Channel switches (7 days)", str(effort.get("channel_switches", 0))),
         ("Handovers", str(effort.get("handovers", 0))),
         ("Time to resolution", format_wait(resolution) if resolution is not None else "open"),
-        ("Came back within 7 days", "too early to tell" if recontact is None else ("yes" if recontact else "no")),
+        (
+            "Came back within 7 days",
+            "too early to tell" if recontact is None else "yes" if recontact else "no",
+        ),
     ]
 
 
