@@ -328,3 +328,19 @@ def test_events_record_the_decisions(desk: Desk) -> None:
     assert routed.data["topic"] == "returns" and routed.team_id == "support"
     conversation = desk.store.get(cid)
     assert (conversation.topic, conversation.stage, conversation.handovers) == ("returns", "pre_purchase", 1)
+
+
+def test_a_failing_router_still_queues_the_customer(desk: Desk) -> None:
+    from assistant.routing.router import route_or_queue
+
+    class Broken:
+        def hand_over(self, *args: object, **kwargs: object) -> None:
+            raise RuntimeError("routing database unreachable")
+
+    cid = desk.conversation("Je veux parler à quelqu'un", language="fr")
+    status_now, text = route_or_queue(
+        Broken(), desk.store, cid, {"takeover": True, "trigger": "explicit_request", "severity": 0.5}, "fr"
+    )  # type: ignore[arg-type]
+    assert status_now == ConversationStatus.WAITING_FOR_HUMAN
+    assert desk.store.get(cid).status == ConversationStatus.WAITING_FOR_HUMAN
+    assert text.startswith("Je suis désolé") and "membre de notre équipe" in text
