@@ -294,23 +294,39 @@ class Assigner:
 
     def pick_for(self, session: Session, agent: str) -> Any:
         """The decision alone: this agent's most urgent waiting conversation (id, team, waiting_since), row
-        locked and skipped by parallel pullers; None when the agent cannot take one or nothing waits."""
-        me = session.get(DeskAgentRow, agent)
+        locked and skipped by parallel pullers; None when the agent cannot take one or nothing waits.
+
+        One indexed query per team the agent serves (and one for conversations with no team), each the
+        head of that team's queue in `ix_conv_queue` order; the best head wins."""
+        me = session.execute(
+            select(DeskAgentRow.status, DeskAgentRow.load, DeskAgentRow.capacity).where(
+                DeskAgentRow.name == agent
+            )
+        ).first()
         if me is None or me.status != AgentStatus.ONLINE.value or me.load >= me.capacity:
             return None
-        teams = list(
-            session.scalars(select(TeamMemberRow.team_id).where(TeamMemberRow.agent_name == agent)).all()
-        )
-        team_filter: Any = ConversationRow.team_id.is_(None)
-        if teams:
-            team_filter = team_filter | ConversationRow.team_id.in_(teams)
-        return session.execute(
-            select(ConversationRow.id, ConversationRow.team_id, ConversationRow.waiting_since)
-            .where(ConversationRow.status == WAITING, ConversationRow.assigned_agent.is_(None), team_filter)
-            .order_by(ConversationRow.rank.desc())
-            .limit(1)
-            .with_for_update(skip_locked=True)
-        ).first()
+        teams: list[str | None] = [
+            *session.scalars(select(TeamMemberRow.team_id).where(TeamMemberRow.agent_name == agent)).all(),
+            None,
+        ]
+        heads = []
+        for team in teams:
+            same_team = ConversationRow.team_id.is_(None) if team is None else ConversationRow.team_id == team
+            head = session.execute(
+                select(
+                    ConversationRow.id,
+                    ConversationRow.team_id,
+                    ConversationRow.waiting_since,
+                    ConversationRow.rank,
+                )
+                .where(ConversationRow.status == WAITING, same_team, ConversationRow.assigned_agent.is_(None))
+                .order_by(ConversationRow.rank.desc())
+                .limit(1)
+                .with_for_update(skip_locked=True)
+            ).first()
+            if head is not None:
+                heads.append(head)
+        return max(heads, key=lambda h: h.rank if h.rank is not None else float("-inf"), default=None)
 
     def _pull(self, agent: str, now: datetime) -> Assignment | None:
         with self.db.sessions.begin() as session:
