@@ -333,8 +333,8 @@ def main() -> None:
         )
         day = support_day(Path(tmp) / "day", args.day_volume, args.seed)
         print(
-            f"Support day: {day['conversations']} handovers ({day['deferred']} before opening, first in line "
-            f"at 07:00), 3 shifts, wall {day['wall_s']:.0f} s"
+            f"Support day: {day['conversations']} handovers ({day['deferred']} while closed, first in line "
+            f"at the next opening), 3 shifts, wall {day['wall_s']:.0f} s"
         )
         print("  band     n    ASA s (open hours)   abandoned   first response within SLA")
         for band in ("urgent", "high", "normal", "low"):
