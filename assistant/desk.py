@@ -9,7 +9,6 @@ from __future__ import annotations
 
 import uuid
 from dataclasses import dataclass, field
-from datetime import UTC, datetime
 from functools import cached_property
 from typing import Any
 
@@ -21,27 +20,30 @@ from assistant.planner.state import AUTH_MARKER, COPILOT_MARKER
 from assistant.records import ToolCallRecord
 from assistant.reply import compose_reply, verify_citations
 from assistant.service import SupportService
-from assistant.store.conversations import Conversation, ConversationConflict, Message, Suggestion
+from assistant.store.conversations import (
+    Conversation,
+    ConversationConflict,
+    ConversationNotFound,
+    Message,
+    Suggestion,
+)
 from assistant.store.models import ConversationStatus, MessageRole, SuggestionChoice
 from assistant.tools.base import CustomerScope
 from assistant.tools.outcomes import ToolOutcome, tool_trace
 from assistant.tools.wording import order_summary
 
-# Queue priority = severity of the takeover + how long the customer has waited + what they spend with us.
-WAIT_WEIGHT_PER_MINUTE = 0.02
-MAX_WAIT_BONUS = 0.6
-VALUE_WEIGHT = 0.2
-HIGH_VALUE_SPEND = 2000.0
-
 
 @dataclass
 class QueueEntry:
+    """One waiting conversation as agents see it; the order and the numbers come from assistant/routing."""
+
     conversation: Conversation
-    priority: float
+    priority: float  # the queue score now (priority + ageing + bonuses - fair-share penalty)
     wait_seconds: float
     summary: str
     customer: dict[str, Any] | None
     orders: list[dict[str, Any]] = field(default_factory=list)
+    routing: dict[str, Any] = field(default_factory=dict)  # team, topic, stage, band, position, SLA, held
 
     def as_dict(self) -> dict[str, Any]:
         takeover = self.conversation.takeover or {}
@@ -55,6 +57,7 @@ class QueueEntry:
             "sentiment": takeover.get("sentiment"),
             "customer": self.customer,
             "orders": self.orders,
+            "routing": self.routing,
         }
 
 
@@ -103,27 +106,34 @@ class AgentDesk:
         self.service = service
         self.store = service.conversations
 
-    # --- queue ---------------------------------------------------------------------------------
-    def queue(self, limit: int = 50) -> list[QueueEntry]:
-        now = datetime.now(UTC)
+    # --- queue (desk: order, SLA and routing from assistant/routing) ------------------------------
+    @property
+    def router(self) -> Any:
+        return self.service.router
+
+    def queue(self, limit: int = 50, team_id: str | None = None) -> list[QueueEntry]:
+        self.router.maybe_sweep()  # opening hours, re-assignment, escalation: due work first
         entries = []
-        for conversation in self.store.queue(limit=limit):
-            waited = (now - conversation.waiting_since).total_seconds() if conversation.waiting_since else 0.0
+        for item in self.router.queue.listing(limit=limit, team_id=team_id):
+            try:
+                conversation = self.store.get(item.conversation_id)
+            except ConversationNotFound:
+                continue
             customer, orders = self.customer_profile(conversation)
-            spend = sum(
-                p["amount"]
-                for o in orders
-                for p in o.get("payment_history", [])
-                if p.get("transaction_type") == "payment"
-            )
-            priority = (
-                float((conversation.takeover or {}).get("severity", conversation.priority))
-                + min(MAX_WAIT_BONUS, WAIT_WEIGHT_PER_MINUTE * waited / 60)
-                + VALUE_WEIGHT * min(1.0, spend / HIGH_VALUE_SPEND)
-            )
+            routing = {
+                "team_id": item.team_id,
+                "topic": item.topic,
+                "stage": item.stage,
+                "band": item.band,
+                "position": item.position,
+                "held": item.held,
+                "deferred_until": item.deferred_until.isoformat() if item.deferred_until else None,
+                "sla": item.sla.as_dict(),
+            }
             summary = self.summary(conversation)
-            entries.append(QueueEntry(conversation, priority, waited, summary, customer, orders))
-        entries.sort(key=lambda e: (-e.priority, -e.wait_seconds))
+            entries.append(
+                QueueEntry(conversation, item.score, item.wait_seconds, summary, customer, orders, routing)
+            )
         return entries
 
     @cached_property
@@ -166,19 +176,29 @@ class AgentDesk:
             orders = [o.to_tau2() for o in shop.orders_of_user(conversation.user_id)]
             return user.to_tau2(), orders
 
-    # --- ownership -----------------------------------------------------------------------------
+    # --- ownership (desk: capacity and events through assistant/routing) ---------------------------
     def claim(self, conversation_id: str, agent: str) -> Conversation:
-        conversation = self.store.claim(conversation_id, agent)
-        self.store.add_message(conversation_id, MessageRole.SYSTEM, f"{agent} joined the conversation.")
-        return conversation
+        self._routing_call(self.router.claim, conversation_id, agent)
+        return self.store.get(conversation_id)
 
     def hand_back(self, conversation_id: str, agent: str) -> Conversation:
-        conversation = self.store.hand_back(conversation_id, agent)
-        self.store.add_message(conversation_id, MessageRole.SYSTEM, f"{agent} handed the conversation back.")
-        return conversation
+        self._routing_call(self.router.hand_back, conversation_id, agent)
+        return self.store.get(conversation_id)
 
     def close(self, conversation_id: str, agent: str) -> Conversation:
-        return self.store.close(conversation_id, agent)
+        self._routing_call(self.router.close, conversation_id, agent)
+        return self.store.get(conversation_id)
+
+    @staticmethod
+    def _routing_call(fn: Any, *args: Any) -> None:
+        from assistant.routing.context import ConflictError, NotFoundError
+
+        try:
+            fn(*args)
+        except NotFoundError as exc:
+            raise ConversationNotFound(str(exc)) from exc
+        except ConflictError as exc:
+            raise ConversationConflict(str(exc)) from exc
 
     def send(self, conversation_id: str, agent: str, text: str) -> Message:
         """An agent writes to the customer: only the agent who holds the conversation may."""
@@ -188,7 +208,9 @@ class AgentDesk:
             raise ConversationConflict(
                 f"claim the conversation first (status {conversation.status.value}, owned by {owner})"
             )
-        return self.store.add_message(conversation_id, MessageRole.AGENT, text, author=agent)
+        message = self.store.add_message(conversation_id, MessageRole.AGENT, text, author=agent)
+        self.router.agent_replied(conversation_id)
+        return message
 
     # --- suggested replies ---------------------------------------------------------------------
     def suggest(self, conversation_id: str, agent: str) -> list[Suggestion]:

@@ -19,6 +19,7 @@ from assistant.planner.intents import Encoder
 from assistant.planner.model import OfflinePlannerChatModel
 from assistant.planner.planner import OfflinePlanner
 from assistant.prompts import Replies
+from assistant.routing.router import Router, shop_orders
 from assistant.shop.store import ShopStore
 from assistant.store.conversations import ConversationStore
 from assistant.tools.help_center import HelpCenter
@@ -106,6 +107,11 @@ class ServiceParts:
         store = ContactStore(str(settings.database_url))
         days, limit = settings.channel_memory_days, settings.channel_memory_conversations
         return ContactMemory(store, self.conversations, days=days, limit=limit)
+
+    @cached_property
+    def router(self) -> Router:
+        """The desk's routing: teams, skills, capacity, priority, business hours (assistant/routing)."""
+        return Router(self.settings, orders_of=shop_orders(self.shop))
 
     @cached_property
     def replies(self) -> Replies:

@@ -57,6 +57,7 @@ class ComposedReply:
     awaiting: dict[str, Any] | None = None  # {"actions": [...]} while a WRITE waits for the yes
     failed: bool = False  # the bot could not help (counted by the guard's loop detection)
     empty: bool = False  # the run ended with no final message at all
+    guard_handover: bool = False  # the guard ended the run with its handover message
 
 
 def compose_reply(
@@ -80,4 +81,7 @@ def compose_reply(
     text, citations, invalid = verify_citations(raw, trace)
     searched = any(t.name == "search_help_center" for t in trace)
     failed = bool(meta.get("failed")) or final is None or (searched and not citations and not meta)
-    return ComposedReply(text, citations, invalid, failed=failed, empty=final is None)
+    handover = bool(meta.get("handover"))
+    return ComposedReply(
+        text, citations, invalid, failed=failed, empty=final is None, guard_handover=handover
+    )

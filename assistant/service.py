@@ -20,12 +20,12 @@ from langgraph.types import Command
 from assistant.agent import TurnContext, guard_history
 from assistant.confirmations import classify_confirmation
 from assistant.contacts.memory import ContactMemory
-from assistant.guard.guard import handover_message
 from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
 from assistant.prompts import Replies
 from assistant.records import Citation, GuardDecision, ToolCallRecord
 from assistant.reply import compose_reply, pending_interrupts
+from assistant.routing.router import Router, route_or_queue
 from assistant.shop.store import ShopStore
 from assistant.store.conversations import Conversation, ConversationStore, Message
 from assistant.store.models import ConversationStatus, MessageRole
@@ -128,6 +128,11 @@ class SupportService:
         return self.parts.provider
 
     @property
+    def router(self) -> Router:
+        """The desk's routing (assistant/routing): teams, capacity, priority, business hours."""
+        return self.parts.router
+
+    @property
     def contact_memory(self) -> ContactMemory:
         """Contacts and their memory across channels (assistant/contacts)."""
         return self.parts.contact_memory
@@ -221,6 +226,12 @@ class SupportService:
         reply = compose_reply(agent, turn.config, run_messages, trace, turn.language, self.replies)
         if reply.awaiting is not None and on_token is not None:
             on_token(reply.text)
+        # A handover is routed before the reply is stored, so the reply can say where the customer stands
+        # (queue position and wait, or when the team is back): assistant/routing decides.
+        status, notice = self._handover(turn, guard, trace)
+        handover = notice is not None
+        if notice is not None:
+            reply.text = notice if reply.guard_handover else f"{reply.text}\n\n{notice}".strip()
         latency_ms = turn.elapsed_ms()
         bot_message = self.conversations.add_message(
             turn.id,
@@ -230,7 +241,6 @@ class SupportService:
             tool_calls=[t.model_dump(mode="json") for t in trace],
             latency_ms=latency_ms,
         )
-        status, handover = self._apply_handover(turn, guard, trace)
         return TurnResult(
             conversation_id=turn.id,
             status=status,
@@ -248,16 +258,16 @@ class SupportService:
             provider=self.provider,
         )
 
-    def _apply_handover(
+    def _handover(
         self, turn: _Turn, guard: GuardDecision | None, trace: list[ToolCallRecord]
-    ) -> tuple[ConversationStatus, bool]:
-        """The guard's takeover, or the agent's transfer to a person, puts the conversation in the queue."""
+    ) -> tuple[ConversationStatus, str | None]:
+        """The guard's takeover, or the agent's transfer to a person, routes the conversation to the desk;
+        the notice tells the customer where they stand. No handover: (BOT, None)."""
         if guard is not None and guard.takeover:
-            self.conversations.request_human(turn.id, guard.model_dump(mode="json"), priority=guard.severity)
-            return ConversationStatus.WAITING_FOR_HUMAN, True
+            return self._route_handover(turn.id, guard.model_dump(mode="json"), turn.language)
         transfer = next((t for t in trace if t.name == "transfer_to_human_agents" and t.ok), None)
         if transfer is None:
-            return ConversationStatus.BOT, False
+            return ConversationStatus.BOT, None
         reason = str(transfer.arguments.get("summary", "the agent transferred the conversation"))[:500]
         decision = {
             "takeover": True,
@@ -266,20 +276,23 @@ class SupportService:
             "severity": 0.5,
             "language": turn.language,
         }
-        self.conversations.request_human(turn.id, decision, priority=0.5)
-        return ConversationStatus.WAITING_FOR_HUMAN, True
+        return self._route_handover(turn.id, decision, turn.language)
+
+    def _route_handover(
+        self, conversation_id: str, decision: dict[str, Any], language: str
+    ) -> tuple[ConversationStatus, str]:
+        return route_or_queue(self.router, self.conversations, conversation_id, decision, language)
 
     def _guard_handover(self, turn: _Turn, decision: GuardDecision) -> TurnResult:
         """The guard took over while a change waited for a yes: the change is dropped, a person is asked."""
         guard = decision.model_dump(mode="json")
         self.conversations.set_message_guard(turn.id, turn.customer_message.seq, guard)
-        reply = handover_message(decision.language or turn.language, self.settings.expected_wait_minutes)
+        status, reply = self._route_handover(turn.id, guard, decision.language or turn.language)
         latency_ms = turn.elapsed_ms()
         bot_message = self.conversations.add_message(turn.id, MessageRole.BOT, reply, latency_ms=latency_ms)
-        self.conversations.request_human(turn.id, guard, priority=decision.severity)
         return TurnResult(
             conversation_id=turn.id,
-            status=ConversationStatus.WAITING_FOR_HUMAN,
+            status=status,
             reply=reply,
             guard=decision,
             handover=True,

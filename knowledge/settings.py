@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from functools import lru_cache
 from pathlib import Path
-from typing import Literal
+from typing import Any, Literal
 
 from pydantic import Field, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
@@ -150,6 +150,51 @@ class Settings(BaseSettings):
     otp_ttl_s: int = 600
     otp_max_attempts: int = 5
     otp_max_per_hour: int = 5
+    # --- desk (assistant/routing: teams, priority, SLAs, business hours; docs/console.md) ------------
+    # Queue priority = guard severity + matching rules + bonuses; waiting adds this much per minute (ageing,
+    # uncapped, so nobody starves).
+    desk_ageing_per_minute: float = 0.02
+    # A customer whose identity is proven (signed token) ranks above unverified ones of the same severity.
+    desk_verified_bonus: float = 0.6
+    # Conversations queued while the team was closed are first in line when it opens.
+    desk_after_hours_bonus: float = 1.0
+    # Fair share: each earlier waiting conversation from the same origin (IP, or verified customer) costs
+    # this much; beyond the caps the handover is held (queued last until the earlier ones are served).
+    desk_origin_penalty: float = 0.5
+    desk_max_waiting_per_ip: int = 3
+    desk_max_waiting_per_contact: int = 2
+    # Rules that raise priority: [{"kind": "order_value_above", "value": 500, "boost": 0.15}, ...]
+    # (kinds: order_value_above, repeat_contact, stage, topic, trigger, language).
+    desk_priority_rules: list[dict[str, Any]] = Field(
+        default_factory=lambda: [
+            {"kind": "order_value_above", "value": 500.0, "boost": 0.15},
+            {"kind": "repeat_contact", "value": 7, "boost": 0.2},
+            {"kind": "stage", "value": "complaint", "boost": 0.1},
+        ]
+    )
+    # SLA targets per priority band (seconds): first human response and resolution, counted from the
+    # handover (or from the team's opening when it came in while closed).
+    desk_sla: dict[str, dict[str, int]] = Field(
+        default_factory=lambda: {
+            "urgent": {"first_response_s": 120, "resolution_s": 3600},
+            "high": {"first_response_s": 300, "resolution_s": 4 * 3600},
+            "normal": {"first_response_s": 600, "resolution_s": 8 * 3600},
+            "low": {"first_response_s": 1800, "resolution_s": 24 * 3600},
+        }
+    )
+    desk_escalation_boost: float = 0.3  # priority added when a conversation breaches its first-response SLA
+    desk_webhook_timeout_s: float = 3.0  # escalation webhooks to team leads
+    # An auto-assigned conversation the agent has not answered within this time goes to someone else.
+    desk_reassign_after_s: int = 180
+    # Expected wait: the team's recent ASA when it has this many answered handovers in the window,
+    # otherwise Erlang C from arrivals, handle time and online capacity.
+    desk_asa_window_s: int = 2 * 3600
+    desk_asa_min_samples: int = 5
+    desk_default_handle_s: int = 480  # mean handle time when there is no history yet
+    # Who may manage teams, agents and assignments over the API and console; empty: every agent key.
+    desk_managers: list[str] = Field(default_factory=list)
+    # At most one sweep (SLA, re-assignment, opening hours) per process per interval.
+    desk_sweep_interval_s: float = 5.0
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

@@ -45,33 +45,24 @@ def console(
     api_url: str | None = typer.Option(
         None, "--api-url", help="The Parley API (default: PARLEY_API_URL or http://127.0.0.1:8000)"
     ),
-    agent_key: str | None = typer.Option(
-        None, "--agent-key", help="This agent's key (default: PARLEY_AGENT_KEY)", envvar="PARLEY_AGENT_KEY"
-    ),
     port: int = typer.Option(8501, "--port", min=1, max=65535),
     host: str = typer.Option("127.0.0.1", "--host", help="Interface the console listens on"),
     refresh: float = typer.Option(5.0, "--refresh", min=1.0, max=3600.0, help="Queue refresh, seconds"),
 ) -> None:
-    """Open the agent console (queue, conversations, suggested replies, insights) in a browser."""
+    """Open the agent console (queue, conversations, suggested replies, insights, team) in a browser.
+
+    Each agent signs in in the browser with their own agent key; the key is kept in that browser session
+    only, never in the environment or on a command line."""
     from knowledge.settings import Settings
 
     settings = Settings()
     url = (api_url or settings.api_url).rstrip("/")
     if not url.startswith(("http://", "https://")):
         raise typer.BadParameter(f"must start with http:// or https:// (got {url!r})", param_hint="--api-url")
-    key = agent_key or settings.agent_key
-    if not key:
-        raise typer.BadParameter(
-            "no agent key: pass --agent-key or set PARLEY_AGENT_KEY (the demo key is demo-agent-key)",
-            param_hint="--agent-key",
-        )
-    env = {
-        **os.environ,
-        "PARLEY_API_URL": url,
-        "PARLEY_AGENT_KEY": key,
-        "PARLEY_CONSOLE_REFRESH_S": str(refresh),
-    }
-    typer.echo(f"Parley console on http://{host}:{port} (API {url})")
+    # Nothing secret goes to Streamlit: a key left in the environment is dropped.
+    env = {k: v for k, v in os.environ.items() if k != "PARLEY_AGENT_KEY"}
+    env.update({"PARLEY_API_URL": url, "PARLEY_CONSOLE_REFRESH_S": str(refresh)})
+    typer.echo(f"Parley console on http://{host}:{port} (API {url}); sign in with your agent key")
     try:
         completed = subprocess.run(console_command(port, host), env=env, check=False)
     except KeyboardInterrupt:

@@ -79,6 +79,8 @@ class QueueItem(_Lenient):
     sentiment: float | None = None
     customer: dict[str, Any] | None = None
     orders: list[dict[str, Any]] = Field(default_factory=list)
+    # team, topic, stage, band, position, held, deferred_until, sla {first_response_left_s, breached...}
+    routing: dict[str, Any] = Field(default_factory=dict)
 
 
 class TranscriptMessage(_Lenient):
@@ -115,6 +117,9 @@ class ConversationDetail(_Lenient):
     customer: dict[str, Any] | None = None
     orders: list[dict[str, Any]] = Field(default_factory=list)
     suggestions: list[SuggestedReply] = Field(default_factory=list)
+    sla: dict[str, Any] = Field(default_factory=dict)
+    effort: dict[str, Any] = Field(default_factory=dict)
+    history: list[dict[str, Any]] = Field(default_factory=list)
 
 
 class Insights(_Lenient):
@@ -131,6 +136,11 @@ class Insights(_Lenient):
     suggestions: dict[str, float] = Field(default_factory=dict)
     # [{"day": "2025-01-31", "mean_sentiment": -0.2, "messages": 12}, ...]
     sentiment_over_time: list[dict[str, Any]] = Field(default_factory=list)
+    overall: dict[str, Any] = Field(default_factory=dict)  # ASA, times, rates, CES, SLA breaches
+    by: dict[str, list[dict[str, Any]]] = Field(default_factory=dict)  # the same by day, team, channel, agent
+
+
+DETAIL_PARTS = ("customer", "orders", "suggestions", "sla", "effort", "history")
 
 
 def _conversation_detail(payload: Any) -> ConversationDetail:
@@ -140,7 +150,7 @@ def _conversation_detail(payload: Any) -> ConversationDetail:
     if "conversation" not in payload:
         flat = dict(payload)
         messages = flat.pop("messages", flat.pop("transcript", []))
-        extras = {k: flat.pop(k) for k in ("customer", "orders", "suggestions") if k in flat}
+        extras = {k: flat.pop(k) for k in DETAIL_PARTS if k in flat}
         payload = {"conversation": flat, "messages": messages, **extras}
     elif "messages" not in payload and "transcript" in payload:
         payload = {**payload, "messages": payload["transcript"]}
@@ -165,6 +175,7 @@ class AgentApiClient:
         if not agent_key or not agent_key.strip():
             raise AuthError("no agent key: pass --agent-key or set PARLEY_AGENT_KEY")
         self.base_url = base_url
+        self.agent_key = agent_key.strip()  # kept with this session's client (the timeline API uses it)
         self._http = httpx.Client(
             base_url=base_url,
             headers={"Authorization": f"Bearer {agent_key.strip()}"},
@@ -183,6 +194,18 @@ class AgentApiClient:
 
     # --- plumbing ------------------------------------------------------------------------------
     def _request(self, method: str, path: str, **kwargs: Any) -> Any:
+        response = self._send(method, path, **kwargs)
+        if not response.content:
+            return None
+        try:
+            return response.json()
+        except ValueError as exc:
+            raise ApiError(response.status_code, "the API answered with something not JSON") from exc
+
+    def _text_request(self, method: str, path: str, **kwargs: Any) -> str:
+        return self._send(method, path, **kwargs).text
+
+    def _send(self, method: str, path: str, **kwargs: Any) -> httpx.Response:
         try:
             response = self._http.request(method, path, **kwargs)
         except httpx.TimeoutException as exc:
@@ -190,12 +213,7 @@ class AgentApiClient:
         except httpx.TransportError as exc:
             raise ApiUnavailable(f"cannot reach the Parley API at {self.base_url}: {exc}") from exc
         if response.is_success:
-            if not response.content:
-                return None
-            try:
-                return response.json()
-            except ValueError as exc:
-                raise ApiError(response.status_code, "the API answered with something not JSON") from exc
+            return response
         detail = _detail(response)
         if response.status_code in (401, 403):
             raise AuthError(f"the API rejected the agent key ({response.status_code}): {detail}")
@@ -263,7 +281,7 @@ class AgentApiClient:
         return _suggestion_list(payload, self._parse)
 
     def insights(self) -> Insights:
-        result: Insights = self._parse(Insights, self._request("GET", "/v1/agent/insights"))
+        result: Insights = self._parse(Insights, self._request("GET", "/insights"))
         return result
 
     # --- changing ------------------------------------------------------------------------------

@@ -115,6 +115,7 @@ class QueueRow:
     reason: str
     channel: str
     summary: str
+    routing: dict[str, Any] = field(default_factory=dict)
 
 
 def customer_name(customer: dict[str, Any] | None, user_id: str | None = None) -> str:
@@ -130,10 +131,8 @@ def customer_name(customer: dict[str, Any] | None, user_id: str | None = None) -
 
 
 def queue_rows(items: list[Any]) -> list[QueueRow]:
-    """Queue items (ui.console_client.QueueItem) as rows, most urgent first, then longest waiting.
-
-    The API already orders the queue; sorting again keeps the console right if it ever does not.
-    """
+    """Queue items (ui.console_client.QueueItem) as rows, in the API's order: the router's queue order
+    (priority, ageing, verified customers, fair share, held ones last, then those waiting for opening)."""
     rows = []
     for item in items:
         conversation = item.conversation
@@ -151,9 +150,9 @@ def queue_rows(items: list[Any]) -> list[QueueRow]:
                 reason=clip(item.reason or takeover.get("reason") or "", 200),
                 channel=conversation.channel,
                 summary=item.summary,
+                routing=dict(getattr(item, "routing", {}) or {}),
             )
         )
-    rows.sort(key=lambda r: (-r.priority, -r.wait_seconds))
     return rows
 
 
@@ -204,9 +203,11 @@ class CitationView:
     url: str | None
 
     @property
-    def markdown(self) -> str:
+    def text(self) -> str:
+        """Plain text (article titles and URLs come from files anyone may have written: never Markdown,
+        and an agent copies the URL rather than clicking it)."""
         label = f"[{self.ref}] {self.title}" if self.ref is not None else self.title
-        return f"[{_md_escape(label)}]({self.url})" if self.url and _safe_url(self.url) else _md_escape(label)
+        return f"{label} — {self.url}" if self.url and _safe_url(self.url) else label
 
 
 @dataclass(frozen=True)
@@ -285,10 +286,6 @@ def _safe_url(url: str) -> bool:
     return url.startswith(("https://", "http://", "/"))
 
 
-def _md_escape(text: str) -> str:
-    return text.replace("[", "\\[").replace("]", "\\]")
-
-
 # --- suggestions ---------------------------------------------------------------------------------
 def action_sentence(name: str, arguments: dict[str, Any]) -> str:
     """'cancel pending order: order_id=#W1, reason=no longer needed' for the confirmation checkbox."""
@@ -316,10 +313,10 @@ def latest_batch(pending: list[Any]) -> list[Any]:
 
 def source_lines(suggestion: Any) -> list[str]:
     """Where a draft comes from: its cited articles, then the tools whose results it used."""
-    lines = [c.markdown for c in citation_views(suggestion.citations)]
+    lines = [c.text for c in citation_views(suggestion.citations)]
     for result in suggestion.tool_results:
         name = result.get("name", "tool")
-        lines.append(f"tool `{name}`" + ("" if result.get("ok", True) else " (failed)"))
+        lines.append(f"tool {name}" + ("" if result.get("ok", True) else " (failed)"))
     return lines
 
 

@@ -18,7 +18,16 @@ from fastapi.responses import JSONResponse
 from sqlalchemy.exc import OperationalError
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api import routes_agent, routes_channels, routes_contacts, routes_customer, routes_ops
+from assistant.api import (
+    routes_agent,
+    routes_channels,
+    routes_contacts,
+    routes_customer,
+    routes_desk,
+    routes_insights,
+    routes_ops,
+    routes_queue,
+)
 from assistant.api.deps import ApiState
 from assistant.api.limits import BodySizeLimitMiddleware
 from assistant.service import SupportService
@@ -117,13 +126,16 @@ def create_app(
     app.include_router(routes_ops.router)
     app.include_router(routes_channels.router)
     app.include_router(routes_contacts.router)
+    app.include_router(routes_desk.router)  # desk: teams, agents, macros
+    app.include_router(routes_queue.router)  # desk: the customer's queue position, close, CES
+    app.include_router(routes_insights.router)  # desk: GET /insights (JSON, CSV, PNG)
 
     # Last added = outermost: CORS headers then also reach the 413s of the size limit.
     app.add_middleware(BodySizeLimitMiddleware, max_bytes=settings.max_request_bytes)
     app.add_middleware(
         CORSMiddleware,
         allow_origins=list(cors if cors is not None else settings.cors_origins),
-        allow_methods=["GET", "POST", "OPTIONS"],
+        allow_methods=["GET", "POST", "PUT", "DELETE", "OPTIONS"],
         allow_headers=["Content-Type", "Accept", "X-Conversation-Secret", "Authorization", "X-Agent-Key"],
         expose_headers=["Retry-After"],
         max_age=600,

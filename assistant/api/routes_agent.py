@@ -1,5 +1,6 @@
-"""Agent routes (key required): the queue, transcripts with everything behind them, ownership, suggestions,
-insights. Each route calls AgentDesk or the store and maps its exceptions to 404 / 409 / 422."""
+"""Agent routes (key required): the queue, transcripts with everything behind them, ownership (claim, hand
+back, close, transfer, assign), suggestions, insights. Each route calls AgentDesk, the router or the store
+and maps its exceptions to 404 / 409 / 422."""
 
 from __future__ import annotations
 
@@ -12,18 +13,28 @@ from starlette.concurrency import run_in_threadpool
 
 from assistant.api.deps import AgentName, State, limit_ip, require_agent
 from assistant.api.schemas import (
-    AgentConversationDetail,
     AgentMessageOut,
     AgentMessageRequest,
-    ConversationOut,
     DecisionRequest,
     DecisionResponse,
     ErrorResponse,
-    InsightsResponse,
-    QueueEntryOut,
     SuggestionOut,
 )
+from assistant.api.schemas_desk import (
+    AssignRequest,
+    DeskConversationDetail,
+    DeskConversationOut,
+    DeskQueueEntryOut,
+    InsightsOut,
+    MeOut,
+    StatusRequest,
+    TransferRequest,
+)
 from assistant.insights import insights_from_store
+from assistant.routing.context import ConflictError
+from assistant.routing.directory import DeskAgent
+from assistant.routing.effort import conversation_effort
+from assistant.routing.history import customer_history, first_taken
 from assistant.store.conversations import ConversationConflict, ConversationNotFound
 from assistant.store.models import ConversationStatus, SuggestionChoice
 
@@ -49,7 +60,7 @@ def desk_errors() -> Iterator[None]:
         yield
     except ConversationNotFound as exc:
         raise HTTPException(status_code=404, detail="conversation not found") from exc
-    except ConversationConflict as exc:
+    except (ConversationConflict, ConflictError) as exc:
         raise HTTPException(status_code=409, detail=str(exc)) from exc
     except LookupError as exc:
         raise HTTPException(status_code=404, detail=str(exc).strip("'\"")) from exc
@@ -77,15 +88,21 @@ def _text(text: str, state: State) -> str:
 @router.get(
     "/queue",
     summary="Conversations waiting for a human, most urgent first",
-    response_model=list[QueueEntryOut],
+    response_model=list[DeskQueueEntryOut],
 )
-async def queue(state: State, limit: int = Query(50, ge=1, le=500)) -> list[dict[str, Any]]:
-    entries = await call(state.desk.queue, limit)
+async def queue(
+    state: State,
+    limit: int = Query(50, ge=1, le=500),
+    team: str | None = Query(None, max_length=64, description="Only this team's queue"),
+) -> list[dict[str, Any]]:
+    """Queue order: priority (guard severity + rules), ageing, verified customers, fair share per origin;
+    conversations deferred to a team's opening come last, with `routing.deferred_until`."""
+    entries = await call(state.desk.queue, limit, team)
     return [e.as_dict() for e in entries]
 
 
 @router.get(
-    "/conversations", summary="Conversations, newest activity first", response_model=list[ConversationOut]
+    "/conversations", summary="Conversations, newest activity first", response_model=list[DeskConversationOut]
 )
 async def list_conversations(
     state: State,
@@ -99,20 +116,29 @@ async def list_conversations(
 @router.get(
     "/conversations/{conversation_id}",
     summary="Full transcript with tool calls, citations, guard decisions, customer profile and orders",
-    response_model=AgentConversationDetail,
+    response_model=DeskConversationDetail,
     responses=CONVERSATION_DOC,
 )
 async def conversation_detail(conversation_id: str, state: State) -> dict[str, Any]:
     def load() -> dict[str, Any]:
         store = state.service.conversations
+        router = state.service.router
         conversation = store.get(conversation_id)
+        messages = store.messages(conversation_id)
         customer, orders = state.desk.customer_profile(conversation)
+        history = (
+            customer_history(router.db, conversation.user_id, conversation_id) if conversation.user_id else []
+        )
+        effort = conversation_effort(conversation, messages, topic=conversation.topic, now=router.db.now())
         return {
             "conversation": conversation.model_dump(mode="json"),
-            "messages": [m.model_dump(mode="json") for m in store.messages(conversation_id)],
+            "messages": [m.model_dump(mode="json") for m in messages],
             "customer": customer,
             "orders": orders,
             "suggestions": [s.model_dump(mode="json") for s in store.suggestions(conversation_id)],
+            "sla": router.queue.sla_of(conversation_id).as_dict(),
+            "effort": effort.as_dict(),
+            "history": history,
         }
 
     return await call(load)
@@ -121,7 +147,7 @@ async def conversation_detail(conversation_id: str, state: State) -> dict[str, A
 @router.post(
     "/conversations/{conversation_id}/claim",
     summary="Take the conversation (the bot goes silent)",
-    response_model=ConversationOut,
+    response_model=DeskConversationOut,
     responses=CONVERSATION_DOC,
 )
 async def claim(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
@@ -131,7 +157,7 @@ async def claim(conversation_id: str, state: State, agent: AgentName) -> dict[st
 @router.post(
     "/conversations/{conversation_id}/handback",
     summary="Give the conversation back to the bot",
-    response_model=ConversationOut,
+    response_model=DeskConversationOut,
     responses=CONVERSATION_DOC,
 )
 async def hand_back(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
@@ -141,7 +167,7 @@ async def hand_back(conversation_id: str, state: State, agent: AgentName) -> dic
 @router.post(
     "/conversations/{conversation_id}/close",
     summary="Close the conversation",
-    response_model=ConversationOut,
+    response_model=DeskConversationOut,
     responses=CONVERSATION_DOC,
 )
 async def close(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
@@ -214,9 +240,74 @@ async def decide(
 
 @router.get(
     "/insights",
-    summary="Resolution, takeovers, response times, suggestion use, sentiment",
-    response_model=InsightsResponse,
+    summary="ASA, response and resolution times, handoff and honest bot resolution rates, CES, SLA breaches",
+    response_model=InsightsOut,
 )
 async def insights(state: State, limit: int = Query(1000, ge=1, le=10_000)) -> dict[str, Any]:
-    """Computed from the store by assistant.insights (the console shows the same numbers)."""
-    return await call(insights_from_store, state.service.conversations, limit)
+    """Computed from the store by assistant.insights (the console and GET /insights show the same numbers)."""
+    router = state.service.router
+    return await call(
+        insights_from_store, state.service.conversations, limit, lambda ids: first_taken(router.db, ids)
+    )
+
+
+# --- desk: who am I, status, transfer, assign -------------------------------------------------------------
+def is_manager(state: State, agent: str) -> bool:
+    managers = state.settings.desk_managers
+    return not managers or agent in managers
+
+
+def require_manager(state: State, agent: str) -> None:
+    if not is_manager(state, agent):
+        raise HTTPException(status_code=403, detail="only desk managers may do this (settings.desk_managers)")
+
+
+@router.get("/me", summary="This key's agent name, desk entry and rights", response_model=MeOut)
+async def me(state: State, agent: AgentName) -> dict[str, Any]:
+    desk: DeskAgent | None = await call(state.service.router.directory.find_agent, agent)
+    return {"agent": agent, "manager": is_manager(state, agent), "desk": desk}
+
+
+@router.post(
+    "/me/status",
+    summary="Go online, away or offline (online: waiting conversations are assigned at once)",
+    response_model=DeskAgent,
+    responses={404: {"model": ErrorResponse, "description": "This agent is not on the desk"}},
+)
+async def set_my_status(body: StatusRequest, state: State, agent: AgentName) -> DeskAgent:
+    result: DeskAgent = await call(state.service.router.set_status, agent, body.status)
+    return result
+
+
+@router.post(
+    "/conversations/{conversation_id}/transfer",
+    summary="Transfer your conversation to another agent (needs a free slot) or a team, with a note",
+    response_model=DeskConversationOut,
+    responses=CONVERSATION_DOC,
+)
+async def transfer(
+    conversation_id: str, body: TransferRequest, state: State, agent: AgentName
+) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        state.service.router.transfer(
+            conversation_id, agent, to_agent=body.to_agent, to_team=body.to_team, note=body.note
+        )
+        return state.service.conversations.get(conversation_id).model_dump(mode="json")
+
+    return await call(run)
+
+
+@router.post(
+    "/conversations/{conversation_id}/assign",
+    summary="Give a waiting conversation to a named agent (refused for an offline or full agent)",
+    response_model=DeskConversationOut,
+    responses={**CONVERSATION_DOC, 403: {"model": ErrorResponse, "description": "Not a desk manager"}},
+)
+async def assign(conversation_id: str, body: AssignRequest, state: State, agent: AgentName) -> dict[str, Any]:
+    require_manager(state, agent)
+
+    def run() -> dict[str, Any]:
+        state.service.router.assign_to(conversation_id, body.agent, agent)
+        return state.service.conversations.get(conversation_id).model_dump(mode="json")
+
+    return await call(run)

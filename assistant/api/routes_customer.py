@@ -100,7 +100,9 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
         **LIMIT_DOC,
     },
 )
-async def start_conversation(state: State, body: StartConversationRequest | None = None) -> dict[str, Any]:
+async def start_conversation(
+    http: Request, state: State, body: StartConversationRequest | None = None
+) -> dict[str, Any]:
     """Open a conversation. With a `customer_token` signed by the shop, it is bound to that shop user
     (no need to give an email in chat). Keep the returned `secret`: every later call needs it."""
     request = body or StartConversationRequest.model_validate({})
@@ -113,6 +115,9 @@ async def start_conversation(state: State, body: StartConversationRequest | None
     conversation, secret = await run_in_threadpool(
         state.service.start_conversation, request.channel, user_id, request.language
     )
+    # desk: the (hashed) client IP, for fair share of the human queue between origins
+    client_ip = http.client.host if http.client else None
+    await run_in_threadpool(state.service.router.record_origin, conversation.id, client_ip)
     return {
         "conversation_id": conversation.id,
         "secret": secret,

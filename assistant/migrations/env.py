@@ -5,6 +5,7 @@ from __future__ import annotations
 from alembic import context
 from sqlalchemy import engine_from_config, pool
 
+import assistant.routing.models  # noqa: F401  (registers desk tables)
 import assistant.shop.models  # noqa: F401  (registers shop tables)
 import assistant.store.models  # noqa: F401  (registers conversation tables)
 from assistant.db import Base

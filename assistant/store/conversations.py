@@ -66,6 +66,34 @@ class Conversation(BaseModel):
     updated_at: datetime
     contact_id: str | None = None  # channels: the contact (assistant/contacts) and channel identity
     identity_id: int | None = None
+    # --- desk (0003, assistant/routing)
+    origin: str | None = None  # "user:<id>" or a salted hash of the customer's IP (fair share, re-contact)
+    team_id: str | None = None
+    topic: str | None = None
+    stage: str | None = None
+    band: str | None = None
+    held: bool = False
+    deferred_until: datetime | None = None
+    assigned_at: datetime | None = None
+    first_human_reply_at: datetime | None = None
+    closed_at: datetime | None = None
+    sla_first_due: datetime | None = None
+    sla_resolution_due: datetime | None = None
+    escalation_level: int = 0
+    handovers: int = 0
+    ces_score: int | None = None
+    ces_answered_at: datetime | None = None
+
+
+DESK_TIMES = (
+    "deferred_until",
+    "assigned_at",
+    "first_human_reply_at",
+    "closed_at",
+    "sla_first_due",
+    "sla_resolution_due",
+    "ces_answered_at",
+)
 
 
 class Suggestion(BaseModel):
@@ -109,6 +137,17 @@ def _conversation(row: ConversationRow) -> Conversation:
         updated_at=_as_utc(row.updated_at) or row.updated_at,
         contact_id=row.contact_id,
         identity_id=row.identity_id,
+        # desk (0003)
+        origin=row.origin,
+        team_id=row.team_id,
+        topic=row.topic,
+        stage=row.stage,
+        band=row.band,
+        held=bool(row.held),
+        escalation_level=row.escalation_level or 0,
+        handovers=row.handovers or 0,
+        ces_score=row.ces_score,
+        **{name: _as_utc(getattr(row, name)) for name in DESK_TIMES},
     )
 
 

@@ -6,7 +6,18 @@ from datetime import UTC, datetime
 from enum import StrEnum
 from typing import Any
 
-from sqlalchemy import JSON, DateTime, Float, ForeignKey, Index, Integer, String, Text
+from sqlalchemy import (
+    JSON,
+    Boolean,
+    CheckConstraint,
+    DateTime,
+    Float,
+    ForeignKey,
+    Index,
+    Integer,
+    String,
+    Text,
+)
 from sqlalchemy.orm import Mapped, mapped_column, relationship
 
 from assistant.db import Base
@@ -39,6 +50,11 @@ class SuggestionChoice(StrEnum):
 
 class ConversationRow(Base):
     __tablename__ = "conv_conversations"
+    # desk (0003): the queue is read by status, team and rank
+    __table_args__ = (
+        Index("ix_conv_queue", "status", "team_id", "rank"),
+        CheckConstraint("ces_score IS NULL OR ces_score BETWEEN 1 AND 7", name="ck_conv_ces_score"),
+    )
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     channel: Mapped[str] = mapped_column(String(32), default="widget")
@@ -58,6 +74,25 @@ class ConversationRow(Base):
     # --- channels (migration 0004): the person and the channel identity this conversation is with.
     contact_id: Mapped[str | None] = mapped_column(String(36), index=True, nullable=True)
     identity_id: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    # --- desk (migration 0003; written by assistant/routing): routing, queue order, SLAs, effort --------
+    team_id: Mapped[str | None] = mapped_column(String(64), nullable=True)
+    topic: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    stage: Mapped[str | None] = mapped_column(String(32), nullable=True)
+    origin: Mapped[str | None] = mapped_column(String(80), nullable=True, index=True)
+    rank: Mapped[float | None] = mapped_column(Float, nullable=True)  # queue order key, higher first
+    band: Mapped[str | None] = mapped_column(String(16), nullable=True)  # SLA band of the priority
+    held: Mapped[bool] = mapped_column(Boolean, default=False)  # over a per-IP / per-contact cap
+    deferred_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    assigned_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    first_human_reply_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    closed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sla_first_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    sla_resolution_due: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    escalation_level: Mapped[int] = mapped_column(Integer, default=0)
+    handovers: Mapped[int] = mapped_column(Integer, default=0)
+    ces_score: Mapped[int | None] = mapped_column(Integer, nullable=True)
+    ces_answered_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
+    # --- end desk
 
     messages: Mapped[list[MessageRow]] = relationship(
         back_populates="conversation", order_by="MessageRow.seq", cascade="all, delete-orphan"

@@ -25,3 +25,12 @@ class ScriptedModel(BaseChatModel):
         self, messages: list[BaseMessage], stop: Any = None, run_manager: Any = None, **kw: Any
     ) -> ChatResult:
         return ChatResult(generations=[ChatGeneration(message=self.script.pop(0))])
+
+
+def guard_decision(sentiment: float = 0.0, takeover: bool = False, **signals: float) -> Any:
+    """A complete GuardDecision with just the fields a test cares about."""
+    from assistant.records import GuardDecision
+
+    return GuardDecision(
+        takeover=takeover, reason="test", sentiment=sentiment, severity=0.5, language="en", signals=signals
+    )

@@ -17,24 +17,18 @@ runner = CliRunner()
 def test_console_is_registered_with_its_options() -> None:
     result = runner.invoke(app, ["console", "--help"])
     assert result.exit_code == 0
-    for option in ("--api-url", "--agent-key", "--port", "--refresh"):
+    for option in ("--api-url", "--port", "--refresh"):
         assert option in result.output
-
-
-def test_missing_agent_key_is_a_clear_error(monkeypatch: pytest.MonkeyPatch) -> None:
-    monkeypatch.delenv("PARLEY_AGENT_KEY", raising=False)
-    result = runner.invoke(app, ["console", "--api-url", "http://127.0.0.1:9"])
-    assert result.exit_code == 2
-    assert "no agent key" in result.output
+    assert "--agent-key" not in result.output  # agents sign in in the browser
 
 
 def test_bad_api_url_is_a_clear_error() -> None:
-    result = runner.invoke(app, ["console", "--api-url", "ftp://x", "--agent-key", "k"])
+    result = runner.invoke(app, ["console", "--api-url", "ftp://x"])
     assert result.exit_code == 2
     assert "http://" in result.output
 
 
-def test_console_runs_streamlit_with_the_key_in_the_environment(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_console_runs_streamlit_with_no_key_anywhere(monkeypatch: pytest.MonkeyPatch) -> None:
     seen: dict[str, object] = {}
 
     class Done:
@@ -44,18 +38,18 @@ def test_console_runs_streamlit_with_the_key_in_the_environment(monkeypatch: pyt
         seen.update(command=command, env=env)
         return Done()
 
+    monkeypatch.setenv("PARLEY_AGENT_KEY", "leftover-secret-key")
     monkeypatch.setattr(console_cli.subprocess, "run", fake_run)
-    result = runner.invoke(
-        app, ["console", "--api-url", "http://api:8000/", "--agent-key", "secret-key", "--port", "8600"]
-    )
+    result = runner.invoke(app, ["console", "--api-url", "http://api:8000/", "--port", "8600"])
     assert result.exit_code == 0, result.output
     command = seen["command"]
     assert isinstance(command, list) and command[:4] == [sys.executable, "-m", "streamlit", "run"]
     assert command[4].endswith("ui/console.py") and "8600" in command
-    assert "secret-key" not in " ".join(command)  # never on a command line other users can read
     env = seen["env"]
     assert isinstance(env, dict)
-    assert env["PARLEY_AGENT_KEY"] == "secret-key" and env["PARLEY_API_URL"] == "http://api:8000"
+    assert "PARLEY_AGENT_KEY" not in env  # the key never reaches the console process
+    assert "leftover-secret-key" not in " ".join(command) + " ".join(env.values())
+    assert env["PARLEY_API_URL"] == "http://api:8000"
 
 
 @pytest.mark.parametrize(

@@ -65,20 +65,24 @@ def _conversation(**kw: object) -> ConversationInfo:
     return ConversationInfo.model_validate({**base, **kw})
 
 
-def test_queue_rows_sorted_by_priority_then_wait_with_takeover_fallbacks() -> None:
+def test_queue_rows_keep_the_api_order_with_takeover_fallbacks() -> None:
+    """The router orders the queue (priority, ageing, fair share, held last): the console keeps its order."""
     items = [
-        QueueItem(conversation=_conversation(id="low"), priority=0.5, wait_seconds=600),
         QueueItem(
             conversation=_conversation(
                 id="angry", takeover={"trigger": "profanity", "reason": "swore", "sentiment": -0.8}
             ),
             priority=0.9,
             wait_seconds=10,
+            routing={"band": "urgent", "held": False},
         ),
         QueueItem(conversation=_conversation(id="older"), priority=0.5, wait_seconds=900),
+        QueueItem(
+            conversation=_conversation(id="held"), priority=1.5, wait_seconds=600, routing={"held": True}
+        ),
     ]
     rows = views.queue_rows(items)
-    assert [r.conversation_id for r in rows] == ["angry", "older", "low"]
+    assert [r.conversation_id for r in rows] == ["angry", "older", "held"]
     angry = rows[0]
     assert (angry.trigger, angry.reason, angry.sentiment.color, angry.wait) == (
         "Swearing",
@@ -86,6 +90,7 @@ def test_queue_rows_sorted_by_priority_then_wait_with_takeover_fallbacks() -> No
         "red",
         "10s",
     )
+    assert angry.routing["band"] == "urgent" and rows[2].routing["held"] is True
     assert rows[1].title == "Anonymous customer"
 
 
@@ -169,8 +174,9 @@ def test_transcript_rows_roles_tools_citations_and_guard() -> None:
     assert [r.name for r in rows] == ["Customer", "Bot", "sam", "You", "System"]
     assert rows[0].guard_note == "Handed over: Asked for a person — asked" and rows[0].time == "03:04:05"
     good, evil = rows[1].citations
-    assert good.markdown == "[\\[1\\] Returns \\[policy\\]](https://help.example/returns)"
-    assert "javascript:" not in evil.markdown  # not a link
+    # Plain text: an article's title and URL are never Markdown (st.text shows them as they are)
+    assert good.text == "[1] Returns [policy] — https://help.example/returns"
+    assert "javascript:" not in evil.text  # an unsafe URL is dropped, not shown as a link or text
     search, cancel = rows[1].tool_calls
     assert search.title == "search_help_center (read) · ok" and '"query": "returns"' in search.arguments
     assert cancel.title == "cancel_pending_order (write) · failed" and "order is delivered" in cancel.result
@@ -209,7 +215,7 @@ def test_suggestion_helpers() -> None:
     assert views.action_sentence(action.name, action.arguments) == (
         "cancel pending order: order_id=#W1, reason=no longer needed"
     )
-    assert views.source_lines(plain) == ["[\\[1\\] Returns](https://h/r)", "tool `get_order_details`"]
+    assert views.source_lines(plain) == ["[1] Returns — https://h/r", "tool get_order_details"]
 
 
 def test_latest_batch_hides_drafts_for_older_messages() -> None:

@@ -12,9 +12,10 @@ from ui.server import create_app
 
 def test_widget_and_demo_are_served(tmp_path: Path) -> None:
     client = TestClient(create_app(make_settings(tmp_path / "empty")))
-    js = client.get("/widget/widget.js")
-    assert js.status_code == 200 and "javascript" in js.headers["content-type"]
-    assert "innerHTML" not in js.text
+    for name in ("widget.js", "widget-ui.js", "widget-net.js", "widget-desk.js"):
+        js = client.get(f"/widget/{name}")
+        assert js.status_code == 200 and "javascript" in js.headers["content-type"]
+        assert "innerHTML" not in js.text and "insertAdjacentHTML" not in js.text
     demo = client.get("/demo")
     assert demo.status_code == 200 and 'src="/widget/widget.js"' in demo.text
     root = client.get("/", follow_redirects=False)

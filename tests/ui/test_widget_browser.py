@@ -135,6 +135,7 @@ def test_widget_end_to_end(server: str, browser: Any) -> None:
     send(page, "I want to talk to a human")
     notice = page.locator(".parley-notice")
     expect(notice).to_contain_text("member of our team", timeout=TIMEOUT_MS)
+    expect(notice).to_contain_text("number 1 in line", timeout=TIMEOUT_MS)  # from /queue, kept up to date
     expect(page.get_by_role("button", name="Talk to a person")).to_be_hidden()
     shot(page, "04-handover")
 
@@ -156,7 +157,17 @@ def test_widget_end_to_end(server: str, browser: Any) -> None:
     page.get_by_role("button", name="Open chat: Maple & Moss help").click()
     expect(page.locator(".parley-msg-agent")).to_contain_text("Sam here", timeout=TIMEOUT_MS)
 
-    # 7. keyboard: Esc closes and gives focus back to the launcher
+    # 7. the agent closes: one effort question (1-7), answered once
+    assert httpx.post(url + "/close", headers=agent).status_code == 200
+    question = page.locator(".parley-ces")
+    expect(question).to_contain_text("made it easy", timeout=TIMEOUT_MS)
+    expect(question).to_contain_text("Strongly agree")
+    shot(page, "09-effort-question")
+    question.get_by_role("button", name="6", exact=True).click()
+    expect(notice).to_contain_text("Thank you", timeout=TIMEOUT_MS)
+    assert httpx.get(url, headers=agent).json()["conversation"]["ces_score"] == 6
+
+    # 8. keyboard: Esc closes and gives focus back to the launcher
     page.keyboard.press("Escape")
     expect(page.get_by_role("dialog", name="Maple & Moss help")).to_be_hidden()
     expect(page.get_by_role("button", name="Open chat: Maple & Moss help")).to_be_focused()
@@ -213,3 +224,24 @@ def test_widget_survives_a_network_loss_without_losing_or_doubling_the_message(
     texts = [m["text"] for m in transcript["messages"] if m["role"] == "customer"]
     assert texts.count(question) == 1
     context.close()
+
+
+def test_widget_end_chat_and_skip_the_effort_question(server: str, browser: Any) -> None:
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    page.goto(server + "/demo")
+    page.get_by_role("button", name="Open chat: Maple & Moss help").click()
+    send(page, "How long does shipping take?")
+    expect(page.locator("a.parley-source").first).to_be_visible(timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="End chat").click()
+    expect(page.locator(".parley-notice")).to_contain_text("closed", timeout=TIMEOUT_MS)
+    skip = page.locator(".parley-ces").get_by_role("button", name="Skip")
+    expect(skip).to_be_visible(timeout=TIMEOUT_MS)
+    skip.click()
+    expect(page.locator(".parley-ces")).to_have_count(0)
+    stored = json.loads(page.evaluate("sessionStorage.getItem('parley:' + location.origin)"))
+    agent = {"Authorization": f"Bearer {AGENT_KEY}"}
+    detail = httpx.get(f"{server}/v1/agent/conversations/{stored['id']}", headers=agent).json()
+    assert detail["conversation"]["status"] == "closed" and detail["conversation"]["ces_score"] is None
+    page.close()

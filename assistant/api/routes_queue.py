@@ -1,0 +1,78 @@
+"""Customer routes of the desk (conversation secret required): where the customer stands in the queue (in
+their language, polled by the widget while waiting), ending the conversation, and the CES question at close
+- available to any channel through the API."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from fastapi import APIRouter, Depends
+
+from assistant.api.deps import CustomerConversation, State, limit_ip
+from assistant.api.routes_agent import call
+from assistant.api.schemas import ErrorResponse
+from assistant.api.schemas_desk import CesOut, CesRequest, CloseOut, QueueStatusOut
+
+router = APIRouter(prefix="/v1/conversations", tags=["customer"], dependencies=[Depends(limit_ip)])
+DOC: dict[int | str, dict[str, Any]] = {
+    404: {
+        "model": ErrorResponse,
+        "description": "Unknown conversation, or missing/wrong secret (same answer)",
+    },
+    429: {"model": ErrorResponse, "description": "Rate limited"},
+}
+
+
+@router.get(
+    "/{conversation_id}/queue",
+    summary="Queue position, expected wait and opening hours, in the customer's language",
+    response_model=QueueStatusOut,
+    responses=DOC,
+)
+async def queue_status(conversation: CustomerConversation, state: State) -> dict[str, Any]:
+    status = await call(state.service.router.queue_status, conversation.id)
+    return status.as_dict()
+
+
+@router.post(
+    "/{conversation_id}/close",
+    summary="The customer ends the conversation; the answer carries the CES question",
+    response_model=CloseOut,
+    responses=DOC,
+)
+async def close(conversation: CustomerConversation, state: State) -> dict[str, Any]:
+    def run() -> dict[str, Any]:
+        state.service.router.close(conversation.id, None)
+        return {
+            "status": state.service.conversations.get(conversation.id).status.value,
+            "ces": state.service.router.feedback.question(conversation.id),
+        }
+
+    return await call(run)
+
+
+@router.get(
+    "/{conversation_id}/ces",
+    summary="The Customer Effort Score question (1-7) and whether it was answered",
+    response_model=CesOut,
+    responses=DOC,
+)
+async def ces_question(conversation: CustomerConversation, state: State) -> dict[str, Any]:
+    result: dict[str, Any] = await call(state.service.router.feedback.question, conversation.id)
+    return result
+
+
+@router.post(
+    "/{conversation_id}/ces",
+    summary="Answer (1-7) or skip (null) the CES question, once, after the conversation is closed",
+    response_model=CesOut,
+    status_code=201,
+    responses={
+        **DOC,
+        409: {"model": ErrorResponse, "description": "Not closed yet, or already answered"},
+        422: {"model": ErrorResponse, "description": "A score outside 1-7"},
+    },
+)
+async def answer_ces(body: CesRequest, conversation: CustomerConversation, state: State) -> dict[str, Any]:
+    result: dict[str, Any] = await call(state.service.router.feedback.answer, conversation.id, body.score)
+    return result
