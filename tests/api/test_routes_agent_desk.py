@@ -20,6 +20,7 @@ from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
 from assistant.identity.tokens import issue_customer_token
+from assistant.parts import ServiceParts
 from assistant.service import SupportService
 from tests.api.helpers import AGENT_KEY, OTHER_AGENT_KEY, TOKEN_SECRET, make_settings, start, turn
 
@@ -28,7 +29,6 @@ pytestmark = pytest.mark.slow
 ALICE = {"Authorization": f"Bearer {AGENT_KEY}"}
 BOB = {"Authorization": f"Bearer {OTHER_AGENT_KEY}"}
 DEMO_USER = "emma_laurent_1001"
-SHARED_PARTS = ("embedder", "conversation_encoder", "planner", "guard", "help_center")
 
 
 @pytest.fixture(scope="module")
@@ -39,9 +39,15 @@ def desk(
     with sqlite3.connect(prepared_dir / "parley.db") as source, sqlite3.connect(copy) as target:
         source.backup(target)
     settings = make_settings(prepared_dir, database_url=f"sqlite:///{copy}", desk_managers=["alice"])
-    own = SupportService(settings)
-    for part in SHARED_PARTS:
-        own.__dict__[part] = getattr(service, part)
+    shared = service.parts  # the loaded model and its cached embeddings; this test's own database
+    parts = ServiceParts(
+        settings,
+        embedder=shared.embedder,
+        encoder=shared.encoder,
+        guard=shared.guard,
+        help_center=shared.help_center,
+    )
+    own = SupportService(settings, parts)
     with TestClient(create_app(settings, service=own)) as client:
         yield client
 

@@ -437,4 +437,4 @@ def test_unknown_ids_give_tau2_errors(store: ShopStore) -> None:
 
 def test_search_help_center_without_an_index_says_so(store: ShopStore) -> None:
     result = Toolkit(store).run(CustomerScope.customer(), "search_help_center", {"query": "refund"})
-    assert not result.ok and "not available" in (result.error or "")
+    assert not result.ok and "unavailable" in (result.error or "")
