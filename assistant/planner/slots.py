@@ -131,6 +131,8 @@ PAYMENT_WORDS = {
         "creditcard",
     ),
     "original": (
+        "original",
+        "origineel",
         "original payment",
         "same card",
         "same payment",

@@ -135,3 +135,24 @@ class PassageWords:
         if limit == 0:
             return False
         return any(within_edits(word, candidate, limit) for candidate in self.words if candidate[0] == word[0])
+
+
+_MARKER_RE = re.compile(r"\s?\[\d{1,2}\]")
+
+
+def _trigrams(text: str) -> dict[str, int]:
+    normal = " ".join(folded_words(_MARKER_RE.sub("", text)))
+    counts: dict[str, int] = {}
+    for i in range(len(normal) - 2):
+        counts[normal[i : i + 3]] = counts.get(normal[i : i + 3], 0) + 1
+    return counts
+
+
+def near_identical(a: str, b: str, threshold: float = 0.9) -> bool:
+    """The same reply, give or take citation markers, case, punctuation and a few words."""
+    ta, tb = _trigrams(a), _trigrams(b)
+    if not ta or not tb:
+        return False
+    dot = sum(count * tb.get(gram, 0) for gram, count in ta.items())
+    norm = (sum(c * c for c in ta.values()) * sum(c * c for c in tb.values())) ** 0.5
+    return dot / norm >= threshold
