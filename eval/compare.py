@@ -19,6 +19,7 @@ LOWER_IS_BETTER = (
     "unexpected_rejections",
     "takeover_turn_delta_mean",
     "judge.errors",
+    "bot_loops",
     "_ms",
 )
 # Allowed drop (in the metric's unit) before the gate fails; the first matching suffix wins.
@@ -35,6 +36,11 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
     "repeated_questions_per_conversation": 0.1,
     "unexpected_rejections": 0.0,
     "takeover_turn_delta_mean": 0.5,
+    "bot_loops": 0.0,  # a conversation where the bot repeats itself is a failure: none may appear
+    # Small groups move in big steps (one French conversation of 4 is 0.25): reported, not gated.
+    "conversations.en.": None,
+    "conversations.fr.": None,
+    "conversations.nl.": None,
     "": 0.02,  # every other metric is a rate in 0..1: two points
 }
 

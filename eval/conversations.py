@@ -9,6 +9,7 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eval import metrics as m
+from eval.breakdown import conversation_breakdown
 from eval.casefiles import ConversationCase
 
 # (metric, record key) of the `conversations.*` metrics that are plain means over all conversations.
@@ -154,17 +155,21 @@ def conversation_metrics(conversations: list[dict[str, Any]]) -> dict[str, float
     out |= {
         f"conversations.{name}": m.mean(c[key] for c in conversations) for name, key in _CONVERSATION_MEANS
     }
-    return out | {
-        "conversations.leak_rate": m.mean(bool(c["leaks"]) for c in conversations),
-        "conversations.takeover_precision": takeover["precision"],
-        "conversations.takeover_recall": takeover["recall"],
-        "conversations.takeover_turn_delta_mean": m.mean(deltas),
-        "effort.resolution_without_human": m.mean(c["resolved"] for c in expected_no_human),
-        "effort.turns_to_resolution": m.mean(c["turns_to_resolution"] for c in conversations),
-        "effort.repeated_questions_per_conversation": m.mean(
-            len(c["repeated_questions"]) for c in conversations
-        ),
-        "effort.handoff_rate": m.mean(c["takeover"] for c in conversations),
-        "effort.first_response_p50_ms": m.percentile(first, 50),
-        "effort.first_response_p95_ms": m.percentile(first, 95),
-    }
+    return (
+        out
+        | {
+            "conversations.leak_rate": m.mean(bool(c["leaks"]) for c in conversations),
+            "conversations.takeover_precision": takeover["precision"],
+            "conversations.takeover_recall": takeover["recall"],
+            "conversations.takeover_turn_delta_mean": m.mean(deltas),
+            "effort.resolution_without_human": m.mean(c["resolved"] for c in expected_no_human),
+            "effort.turns_to_resolution": m.mean(c["turns_to_resolution"] for c in conversations),
+            "effort.repeated_questions_per_conversation": m.mean(
+                len(c["repeated_questions"]) for c in conversations
+            ),
+            "effort.handoff_rate": m.mean(c["takeover"] for c in conversations),
+            "effort.first_response_p50_ms": m.percentile(first, 50),
+            "effort.first_response_p95_ms": m.percentile(first, 95),
+        }
+        | conversation_breakdown(conversations)
+    )

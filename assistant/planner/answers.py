@@ -29,7 +29,11 @@ CUE_BONUS = 0.15  # a sentence with what the question asks for (a duration, an a
 MAX_SENTENCES = 3
 MIN_EXTRA_SIMILARITY = 0.25  # a second or third sentence must still be about the question
 SAME_FACT = 0.8
-RANK_BONUS = {0: 0.05, 1: 0.02, 2: 0.0}  # passages further down: -0.05  # help centres repeat themselves: one sentence per fact
+RANK_BONUS = {
+    0: 0.05,
+    1: 0.02,
+    2: 0.0,
+}  # passages further down: -0.05  # help centres repeat themselves: one sentence per fact
 
 
 @cache

@@ -117,8 +117,9 @@ class OfflinePlanner:
     def _bare_answer(self, state: DialogueState, answer: str) -> Step:
         """A bare yes/no answers what we said last, never a help-centre search for "yes"."""
         offers = ("dont_know", "refusal_generic", "refusal_payment_history", *loops.LOOP_KEYS)
+        said = state.previous_reply
         offered_person = any(
-            self.kit.replies(key, lang) in state.previous_reply for key in offers for lang in SUPPORTED_LANGUAGES
+            self.kit.replies(k, lang) in said for k in offers for lang in SUPPORTED_LANGUAGES
         )
         if offered_person and answer == "yes":
             summary = "The assistant could not answer and the customer accepted a person. "

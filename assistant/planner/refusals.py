@@ -18,15 +18,24 @@ from assistant.planner.state import DialogueState, Step
 _REFUSALS: tuple[tuple[re.Pattern[str], str], ...] = tuple(
     (re.compile(pattern, re.I), key)
     for pattern, key in (
-        (r"Non-pending order cannot be cancelled \(order (?P<order_id>\S+) is '(?P<status>[^']+)'\)",
-         "refusal_cancel_status"),
-        (r"Non-pending order cannot be modified \(order (?P<order_id>\S+) is '(?P<status>[^']+)'\)",
-         "refusal_modify_status"),
-        (r"Non-delivered order cannot be (returned|exchanged) \(order (?P<order_id>\S+) is '(?P<status>[^']+)'\)",
-         "refusal_return_status"),
+        (
+            r"Non-pending order cannot be cancelled \(order (?P<order_id>\S+) is '(?P<status>[^']+)'\)",
+            "refusal_cancel_status",
+        ),
+        (
+            r"Non-pending order cannot be modified \(order (?P<order_id>\S+) is '(?P<status>[^']+)'\)",
+            "refusal_modify_status",
+        ),
+        (
+            r"Non-delivered order cannot be (returned|exchanged) "
+            r"\(order (?P<order_id>\S+) is '(?P<status>[^']+)'\)",
+            "refusal_return_status",
+        ),
         (r"Invalid reason", "refusal_cancel_reason"),
-        (r"Insufficient gift card balance .*: balance (?P<balance>[\d.]+), needed (?P<needed>[\d.]+)",
-         "refusal_gift_card_balance"),
+        (
+            r"Insufficient gift card balance .*: balance (?P<balance>[\d.]+), needed (?P<needed>[\d.]+)",
+            "refusal_gift_card_balance",
+        ),
         (r"refund must go to the original payment method", "refusal_refund_destination"),
         (r"should be different from the old item", "refusal_same_item"),
         (r"is not a variant of the same product", "refusal_other_product"),

@@ -62,7 +62,7 @@ def _blocks(text: str) -> list[str]:
             continue
         if line.rstrip().endswith(":"):
             # "We accept two reasons:" + its list items: one sentence, never a dangling lead-in.
-            items = []
+            items: list[str] = []
             follow = index + 1
             while follow < len(lines) and (_BULLET_RE.match(lines[follow]) or not lines[follow].strip()):
                 if not lines[follow].strip() and items:

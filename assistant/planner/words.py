@@ -129,12 +129,16 @@ class PassageWords:
         if word in self.words or stem(word, language) in self.stems:
             return True
         translations = glossary().get(word, frozenset())
-        if any(t in self.words or any(stem(t, lang) in self.stems for lang in _SNOWBALL) for t in translations):
+        if any(
+            t in self.words or any(stem(t, lang) in self.stems for lang in _SNOWBALL) for t in translations
+        ):
             return True
         limit = typo_limit(word)
         if limit == 0:
             return False
-        return any(within_edits(word, candidate, limit) for candidate in self.words if candidate[0] == word[0])
+        return any(
+            within_edits(word, candidate, limit) for candidate in self.words if candidate[0] == word[0]
+        )
 
 
 _MARKER_RE = re.compile(r"\s?\[\d{1,2}\]")

@@ -34,7 +34,8 @@ def test_typos_translations_and_stems_count_as_mentioned_but_other_words_do_not(
 
 def test_tables_become_sentences_with_their_headers_and_lists_stay_with_their_lead_in() -> None:
     text = (
-        "| Option | Carrier | Transit time |\n|---|---|---|\n| Standard | UPS Ground | 4 to 6 business days |\n\n"
+        "| Option | Carrier | Transit time |\n|---|---|---|\n"
+        "| Standard | UPS Ground | 4 to 6 business days |\n\n"
         "We accepteren twee redenen voor een annulering:\n\n- **niet meer nodig** (no longer needed);\n"
         "- **per ongeluk besteld** (ordered by mistake).\n\n1. Open the chat assistant.\n## Heading only"
     )
@@ -59,7 +60,13 @@ def test_what_a_question_asks_for_and_which_sentence_holds_it() -> None:
 
 
 def test_the_check_wants_the_questions_words_in_the_passages() -> None:
-    hits = [{"title": "Gift cards", "text": "Gift cards never expire. A gift card pays for any order.", "score": 0.6}]
+    hits = [
+        {
+            "title": "Gift cards",
+            "text": "Gift cards never expire. A gift card pays for any order.",
+            "score": 0.6,
+        }
+    ]
     found = sentences(hits[0]["text"])
     wrap = answerability.gather_evidence("can you gift wrap my order?", "en", hits, bag_of_words, found)
     expire = answerability.gather_evidence("do gift cards expire?", "en", hits, bag_of_words, found)
