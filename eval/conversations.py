@@ -32,6 +32,7 @@ class Played:
     bot_text: str = ""
     takeover_turn: int | None = None
     resolved_turn: int | None = None  # the first turn after which the case's goals were all met
+    conversation_id: str = ""
 
 
 def _turn_record(text: str, result: Any, trace: list[dict[str, Any]]) -> dict[str, Any]:
@@ -57,7 +58,7 @@ def _turn_record(text: str, result: Any, trace: list[dict[str, Any]]) -> dict[st
 def play(service: Any, case: ConversationCase) -> Played:
     """The customer's turns through the service until they end or a person takes over."""
     conversation, _ = service.start_conversation(channel="eval", user_id=case.setup.customer_token_user_id)
-    played = Played()
+    played = Played(conversation_id=conversation.id)
     expected = [c.model_dump() for c in case.expected_tool_calls]
     for number, turn in enumerate(case.turns, start=1):
         result = service.customer_turn(conversation.id, turn.text)
@@ -93,7 +94,11 @@ def shop_state(store: Any, expected: Mapping[Any, Mapping[str, Any]]) -> dict[st
 
 
 def run_conversation(
-    service: Any, shops: dict[str, Any], case: ConversationCase, always_scored: frozenset[str]
+    service: Any,
+    shops: dict[str, Any],
+    case: ConversationCase,
+    always_scored: frozenset[str],
+    reference: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Play the case on a fresh copy of its shop and score it; `always_scored` tools count for tool-call
     precision whether the case lists them or not."""
@@ -118,9 +123,15 @@ def run_conversation(
             or (played.takeover_turn is not None and played.takeover_turn <= case.takeover_by_turn)
         )
     )
+    drafts = None
+    if took_over and reference is not None:  # what the desk suggests to the person who takes it over
+        from eval.drafts import judge_drafts
+
+        drafts = judge_drafts(service, played.conversation_id, reference)
     return {
         "id": case.id,
         "tags": case.tags,
+        "drafts": drafts,
         "turns": len(case.turns),
         "transcript": played.transcript,
         "expected_tool_calls": expected_calls,
