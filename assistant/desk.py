@@ -19,7 +19,7 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from assistant.agent import TurnContext
 from assistant.planner.answers import answer_from_hits
 from assistant.planner.state import AUTH_MARKER, COPILOT_MARKER
-from assistant.planner.words import near_identical
+from assistant.planner.words import content_words, near_identical
 from assistant.prompts import Replies
 from assistant.records import ToolCallRecord
 from assistant.reply import SupportCheck, compose_reply, verify_citations
@@ -205,6 +205,7 @@ class AgentDesk:
             return []
         language = self._draft_language(conversation, transcript)
         candidates = [
+            self._opening_draft(conversation, transcript, language),
             self._copilot_draft(conversation, transcript),
             self._knowledge_draft(conversation, transcript, language),
             self._orders_draft(conversation, transcript, language),
@@ -220,6 +221,25 @@ class AgentDesk:
             if all(not near_identical(draft["text"], d["text"]) for d in drafts):
                 drafts.append(draft)
         return self.store.add_suggestions(conversation_id, agent, drafts[:3])
+
+    def _opening_draft(
+        self, conversation: Conversation, transcript: list[Message], language: str
+    ) -> dict[str, Any] | None:
+        """What a person says first when they take over: a bare ask for a person gets "how can I help?";
+        an upset or stuck customer an apology and the one detail needed to act (their order number)."""
+        trigger = str((conversation.takeover or {}).get("trigger") or "")
+        said = " ".join(m.text for m in transcript if m.role == MessageRole.CUSTOMER)
+        if trigger == "explicit_request" and len(content_words(said)) <= BARE_ASK_WORDS:
+            key = "draft_opening_help"
+        elif trigger in UPSET_TRIGGERS or conversation.status == ConversationStatus.WAITING_FOR_HUMAN:
+            _, orders = self.customer_profile(conversation)
+            if any(o["order_id"] in said for o in orders):
+                return None  # the orders draft speaks about that order
+            key = "draft_opening_sorry"
+        else:
+            return None
+        text = self.service.replies(key, language)
+        return {"text": text, "citations": [], "tool_results": [], "proposed_actions": []}
 
     @staticmethod
     def _draft_language(conversation: Conversation, transcript: list[Message]) -> str:
@@ -361,6 +381,26 @@ class AgentDesk:
 
 # --- what makes a draft sendable ------------------------------------------------------------------
 MAX_QUESTIONS_FOR_A_DRAFT = 3
+BARE_ASK_WORDS = 3  # "can I speak to a person please?": nothing else said, so ask what it is about
+UPSET_TRIGGERS = frozenset(
+    {
+        "negative_sentiment",
+        "sentiment_trajectory",
+        "shouting",
+        "profanity",
+        "threat_to_leave",
+        "public_complaint",
+        "repeated_request",
+        "bot_failures",
+        "bot_loop",
+    }
+)
+# Help-centre sentences about reaching a person are for customers, not for the person answering them.
+_ABOUT_REACHING_A_PERSON_RE = re.compile(
+    r"human agent|talk to a person|transf[eè]r|conseiller|medewerker|doorverbind|"
+    r"chat assistant|assistant de chat|chatassistent",
+    re.I,
+)
 _MARKER_RE = re.compile(r"\s?\[(\d{1,2})\]")
 _PERSON_OFFER_KEYS = (
     "dont_know",
@@ -374,7 +414,7 @@ _PERSON_OFFER_KEYS = (
 
 def draft_is_sendable(text: str, bot_said: list[str], replies: Replies) -> bool:
     """Not an offer of a person (the agent is one), not what the bot already said, not empty."""
-    if not text.strip():
+    if not text.strip() or _ABOUT_REACHING_A_PERSON_RE.search(text):
         return False
     offers = (replies(k, lang) for k in _PERSON_OFFER_KEYS for lang in SUPPORTED_LANGUAGES)
     if any(near_identical(text, offer, threshold=0.8) or offer in text for offer in offers):
