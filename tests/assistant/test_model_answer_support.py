@@ -24,7 +24,8 @@ HITS = [
         "article_id": "refund-timing",
         "title": "When will I get my refund?",
         "locale": "en",
-        "text": "Refunds to a credit card or PayPal take 5 to 7 business days. Gift card refunds are immediate.",
+        "text": "Refunds to a credit card or PayPal take 5 to 7 business days. "
+        "Gift card refunds are immediate.",
     },
     {
         "article_id": "shipping-times",
