@@ -46,7 +46,7 @@ def load_references(case_paths: list[Path]) -> dict[str, dict[str, str]]:
 
 
 def word_overlap(draft: str, reference: str, language: str) -> float:
-    """ROUGE-1 F1: shared words (folded, Snowball-stemmed, counted with repeats) of a draft and the reference."""
+    """ROUGE-1 F1 of a draft and the reference: shared words, folded and stemmed, counted with repeats."""
     a = Counter(stem(w, language) for w in folded_words(_LINK_RE.sub("", draft)))
     b = Counter(stem(w, language) for w in folded_words(reference))
     common = sum((a & b).values())
