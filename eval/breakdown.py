@@ -55,9 +55,19 @@ def conversation_language(record: dict[str, Any]) -> str:
     return next((t for t in record.get("tags", []) if t in LANGUAGES), "en")
 
 
+def _confirmation_prefixes() -> tuple[str, ...]:
+    from assistant.prompts import Replies
+
+    replies = Replies("")
+    return tuple(replies("confirm", lang, description="\x00").split("\x00")[0] for lang in LANGUAGES)
+
+
 def bot_loops(transcript: list[dict[str, Any]]) -> int:
-    """Bot replies that repeat (near-identically) an earlier bot reply of the same conversation."""
+    """Bot replies that repeat (near-identically) an earlier bot reply of the same conversation. A change
+    waiting for the customer's yes, asked again, is not counted: the decision is still theirs to make."""
+    prefixes = _confirmation_prefixes()
     replies = [str(t.get("bot") or "") for t in transcript]
+    replies = ["" if r.startswith(prefixes) else r for r in replies]
     return sum(
         1 for i, reply in enumerate(replies) if reply and any(near_identical(reply, e) for e in replies[:i])
     )

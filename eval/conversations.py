@@ -10,6 +10,7 @@ from typing import Any
 
 from eval import metrics as m
 from eval.breakdown import conversation_breakdown
+from eval.drafts import draft_metrics
 from eval.casefiles import ConversationCase
 
 # (metric, record key) of the `conversations.*` metrics that are plain means over all conversations.
@@ -183,4 +184,5 @@ def conversation_metrics(conversations: list[dict[str, Any]]) -> dict[str, float
             "effort.first_response_p95_ms": m.percentile(first, 95),
         }
         | conversation_breakdown(conversations)
+        | draft_metrics(conversations)
     )
