@@ -186,6 +186,4 @@ def compose_reply(
         text, citations, _ = verify_citations(checked, trace)
     searched = any(t.name == "search_help_center" for t in trace)
     failed = bool(meta.get("failed")) or final is None or (searched and not citations and not meta)
-    return ComposedReply(
-        text, citations, invalid, failed=failed, empty=final is None, unsupported=removed
-    )
+    return ComposedReply(text, citations, invalid, failed=failed, empty=final is None, unsupported=removed)

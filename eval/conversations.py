@@ -10,8 +10,8 @@ from typing import Any
 
 from eval import metrics as m
 from eval.breakdown import conversation_breakdown
-from eval.drafts import draft_metrics
 from eval.casefiles import ConversationCase
+from eval.drafts import draft_metrics
 
 # (metric, record key) of the `conversations.*` metrics that are plain means over all conversations.
 _CONVERSATION_MEANS = (
