@@ -18,9 +18,15 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from assistant.agent import TurnContext
 from assistant.planner.answers import answer_from_hits
+from assistant.planner.drafts import (
+    BARE_ASK_WORDS,
+    MAX_QUESTIONS_FOR_A_DRAFT,
+    UPSET_TRIGGERS,
+    draft_is_sendable,
+    finish_draft,
+)
 from assistant.planner.state import AUTH_MARKER, COPILOT_MARKER
 from assistant.planner.words import content_words, near_identical
-from assistant.prompts import Replies
 from assistant.records import ToolCallRecord
 from assistant.reply import SupportCheck, compose_reply, verify_citations
 from assistant.service import SupportService
@@ -30,7 +36,7 @@ from assistant.tools.base import CustomerScope
 from assistant.tools.help_center import hit_to_dict
 from assistant.tools.outcomes import ToolOutcome, tool_trace
 from assistant.tools.wording import describe_item, order_summary
-from knowledge.language import SUPPORTED_LANGUAGES, detect_language
+from knowledge.language import detect_language
 
 # Queue priority = severity of the takeover + how long the customer has waited + what they spend with us.
 WAIT_WEIGHT_PER_MINUTE = 0.02
@@ -377,57 +383,3 @@ class AgentDesk:
             ],
             "proposed_actions": [],
         }
-
-
-# --- what makes a draft sendable ------------------------------------------------------------------
-MAX_QUESTIONS_FOR_A_DRAFT = 3
-BARE_ASK_WORDS = 3  # "can I speak to a person please?": nothing else said, so ask what it is about
-UPSET_TRIGGERS = frozenset(
-    {
-        "negative_sentiment",
-        "sentiment_trajectory",
-        "shouting",
-        "profanity",
-        "threat_to_leave",
-        "public_complaint",
-        "repeated_request",
-        "bot_failures",
-        "bot_loop",
-    }
-)
-# Help-centre sentences about reaching a person are for customers, not for the person answering them.
-_ABOUT_REACHING_A_PERSON_RE = re.compile(
-    r"human agent|talk to a person|transf[eè]r|conseiller|medewerker|doorverbind|"
-    r"chat assistant|assistant de chat|chatassistent",
-    re.I,
-)
-_MARKER_RE = re.compile(r"\s?\[(\d{1,2})\]")
-_PERSON_OFFER_KEYS = (
-    "dont_know",
-    "transfer",
-    "refusal_generic",
-    "refusal_payment_history",
-    "loop_next_step_stranger",
-    "loop_next_step_customer",
-)
-
-
-def draft_is_sendable(text: str, bot_said: list[str], replies: Replies) -> bool:
-    """Not an offer of a person (the agent is one), not what the bot already said, not empty."""
-    if not text.strip() or _ABOUT_REACHING_A_PERSON_RE.search(text):
-        return False
-    offers = (replies(k, lang) for k in _PERSON_OFFER_KEYS for lang in SUPPORTED_LANGUAGES)
-    if any(near_identical(text, offer, threshold=0.8) or offer in text for offer in offers):
-        return False
-    return not any(near_identical(text, earlier) for earlier in bot_said)
-
-
-def finish_draft(text: str, citations: list[dict[str, Any]]) -> str:
-    """Plain sentences for the customer: the [n] markers become the sources' links at the end."""
-    body = _MARKER_RE.sub("", text).strip()
-    links = []
-    for citation in citations:
-        url = str(citation.get("url") or "")
-        if url and url not in links:
-            links.append(url)
-    return body + ("\n" + "\n".join(links) if links else "")
