@@ -7,6 +7,7 @@ across API workers).
 
 from __future__ import annotations
 
+import re
 import uuid
 from dataclasses import dataclass, field
 from functools import cached_property
@@ -16,7 +17,15 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 
 from assistant.agent import TurnContext
 from assistant.planner.answers import answer_from_hits
+from assistant.planner.drafts import (
+    BARE_ASK_WORDS,
+    MAX_QUESTIONS_FOR_A_DRAFT,
+    UPSET_TRIGGERS,
+    draft_is_sendable,
+    finish_draft,
+)
 from assistant.planner.state import AUTH_MARKER, COPILOT_MARKER
+from assistant.planner.words import content_words, near_identical
 from assistant.records import ToolCallRecord
 from assistant.reply import compose_reply, verify_citations
 from assistant.service import SupportService
@@ -29,8 +38,10 @@ from assistant.store.conversations import (
 )
 from assistant.store.models import ConversationStatus, MessageRole, SuggestionChoice
 from assistant.tools.base import CustomerScope
+from assistant.tools.help_center import hit_to_dict
 from assistant.tools.outcomes import ToolOutcome, tool_trace
-from assistant.tools.wording import order_summary
+from assistant.tools.wording import describe_item, order_summary
+from knowledge.language import detect_language
 
 
 @dataclass
@@ -214,23 +225,63 @@ class AgentDesk:
 
     # --- suggested replies ---------------------------------------------------------------------
     def suggest(self, conversation_id: str, agent: str) -> list[Suggestion]:
-        """1-3 drafts from the same agent in copilot mode: WRITE actions are proposed, never run."""
+        """1-3 drafts an agent could send as they are: to the customer, in the customer's language, from the
+        conversation, their orders and the cited help-centre passages. Never an offer of "a person" (the
+        agent is one), never a repeat of what the bot already said, never a cut-off sentence."""
         conversation = self.store.get(conversation_id)
         transcript = self.store.messages(conversation_id)
         last_customer = next((m for m in reversed(transcript) if m.role == MessageRole.CUSTOMER), None)
         if last_customer is None:
             return []
+        language = self._draft_language(conversation, transcript)
+        candidates = [
+            self._opening_draft(conversation, transcript, language),
+            self._copilot_draft(conversation, transcript),
+            self._knowledge_draft(conversation, transcript, language),
+            self._orders_draft(conversation, transcript, language),
+        ]
+        said = [m.text for m in transcript if m.role == MessageRole.BOT and m.text]
         drafts: list[dict[str, Any]] = []
-        main = self._copilot_draft(conversation, transcript)
-        if main is not None:
-            drafts.append(main)
-        knowledge = self._knowledge_draft(conversation, last_customer.text)
-        if knowledge is not None and all(knowledge["text"] != d["text"] for d in drafts):
-            drafts.append(knowledge)
-        orders_draft = self._orders_draft(conversation)
-        if orders_draft is not None and len(drafts) < 3:
-            drafts.append(orders_draft)
+        for draft in candidates:
+            if draft is None or not draft_is_sendable(draft["text"], said, self.service.replies):
+                continue
+            draft["text"] = self._addressed(
+                conversation, finish_draft(draft["text"], draft["citations"]), language
+            )
+            if all(not near_identical(draft["text"], d["text"]) for d in drafts):
+                drafts.append(draft)
         return self.store.add_suggestions(conversation_id, agent, drafts[:3])
+
+    def _opening_draft(
+        self, conversation: Conversation, transcript: list[Message], language: str
+    ) -> dict[str, Any] | None:
+        """What a person says first when they take over: a bare ask for a person gets "how can I help?";
+        an upset or stuck customer an apology and the one detail needed to act (their order number)."""
+        trigger = str((conversation.takeover or {}).get("trigger") or "")
+        said = " ".join(m.text for m in transcript if m.role == MessageRole.CUSTOMER)
+        if trigger == "explicit_request" and len(content_words(said)) <= BARE_ASK_WORDS:
+            key = "draft_opening_help"
+        elif trigger in UPSET_TRIGGERS or conversation.status == ConversationStatus.WAITING_FOR_HUMAN:
+            _, orders = self.customer_profile(conversation)
+            if any(o["order_id"] in said for o in orders):
+                return None  # the orders draft speaks about that order
+            key = "draft_opening_sorry"
+        else:
+            return None
+        text = self.service.replies(key, language)
+        return {"text": text, "citations": [], "tool_results": [], "proposed_actions": []}
+
+    @staticmethod
+    def _draft_language(conversation: Conversation, transcript: list[Message]) -> str:
+        texts = " ".join(m.text for m in transcript if m.role == MessageRole.CUSTOMER)
+        return detect_language(texts, default=conversation.language or "en")
+
+    def _addressed(self, conversation: Conversation, text: str, language: str) -> str:
+        """The customer's first name in front, as an agent writes ("Hi Emma, ...")."""
+        customer, _ = self.customer_profile(conversation)
+        first = str(((customer or {}).get("name") or {}).get("first_name") or "").strip()
+        key = "draft_hello_name" if first else "draft_hello"
+        return f"{self.service.replies(key, language, name=first)} {text}"
 
     def decide(
         self, conversation_id: str, suggestion_id: int, agent: str, choice: SuggestionChoice, text: str | None
@@ -278,7 +329,7 @@ class AgentDesk:
         state = agent.invoke({"messages": messages}, config, context=context)
         run = list(state.get("messages", []))[len(messages) :]
         trace = tool_trace(run, parts.toolkit.kinds())
-        reply = compose_reply(agent, config, run, trace, language, self.service.replies)
+        reply = compose_reply(agent, config, run, trace, language, self.service.replies, parts.support_check)
         if reply.awaiting is not None:
             actions = reply.awaiting["actions"]
             return {
@@ -296,36 +347,59 @@ class AgentDesk:
             "proposed_actions": [],
         }
 
-    def _knowledge_draft(self, conversation: Conversation, question: str) -> dict[str, Any] | None:
-        """A help-centre answer to the latest message, whatever the copilot chose to do."""
+    def _knowledge_draft(
+        self, conversation: Conversation, transcript: list[Message], language: str
+    ) -> dict[str, Any] | None:
+        """A help-centre answer to the customer's question: the latest of their messages the help centre
+        answers ("you already said that" is no question; the question is earlier in the conversation)."""
         planner = self.service.parts.planner
-        hits = [
-            {k: getattr(h, k) for k in ("article_id", "title", "section", "url", "text", "score")}
-            for h in self.service.help_center.search(question)
-        ]
-        output = {"query": question, "hits": hits}
-        outcome = ToolOutcome("search_help_center", {"query": question}, True, output)
-        step = answer_from_hits(planner.kit, planner.build_state([HumanMessage(question)]), outcome)
-        if step.failed:
-            return None
-        search = ToolCallRecord(
-            name="search_help_center", arguments={"query": question}, ok=True, output=output
-        )
-        text, citations, _ = verify_citations(step.text, [search])
-        return {
-            "text": text,
-            "citations": [c.model_dump() for c in citations],
-            "tool_results": [],
-            "proposed_actions": [],
-        }
+        asked = [m.text for m in transcript if m.role == MessageRole.CUSTOMER and m.text.strip()]
+        for question in list(reversed(asked))[:MAX_QUESTIONS_FOR_A_DRAFT]:
+            hits = [hit_to_dict(h) for h in self.service.help_center.search(question)]
+            output = {"query": question, "hits": hits}
+            outcome = ToolOutcome("search_help_center", {"query": question}, True, output)
+            state = planner.build_state([SystemMessage(COPILOT_MARKER), HumanMessage(question)])
+            state.language = language
+            step = answer_from_hits(planner.kit, state, outcome)
+            if step.failed:
+                continue
+            search = ToolCallRecord(
+                name="search_help_center", arguments={"query": question}, ok=True, output=output
+            )
+            text, citations, _ = verify_citations(step.text, [search])
+            return {
+                "text": text,
+                "citations": [c.model_dump() for c in citations],
+                "tool_results": [],
+                "proposed_actions": [],
+            }
+        return None
 
-    def _orders_draft(self, conversation: Conversation) -> dict[str, Any] | None:
+    def _orders_draft(
+        self, conversation: Conversation, transcript: list[Message], language: str
+    ) -> dict[str, Any] | None:
+        """The order the customer wrote about (status, tracking), or their recent orders to choose from."""
         _, orders = self.customer_profile(conversation)
         if not orders:
             return None
-        listing = "; ".join(order_summary(o) for o in orders[:5])
+        replies = self.service.replies
+        said = " ".join(m.text for m in transcript if m.role == MessageRole.CUSTOMER)
+        named = [o for o in orders if o["order_id"] in said or o["order_id"].lstrip("#") in said]
+        if named:
+            order = named[-1]
+            items = ", ".join(describe_item(i) for i in order.get("items", []))
+            key = "status_" + re.sub(r"\W+", "_", str(order["status"]).lower()).strip("_")
+            status = replies(key, language) if replies.has(key) else order["status"]
+            text = replies("order_status", language, order_id=order["order_id"], items=items, status=status)
+            tracking = [t for f in order.get("fulfillments", []) for t in f.get("tracking_id", [])]
+            if tracking:
+                text += " " + replies("tracking", language, tracking=", ".join(tracking))
+            text += " " + replies("draft_looking_into_it", language)
+        else:
+            listing = "; ".join(order_summary(o) for o in orders[:5])
+            text = replies("draft_which_order", language, orders=listing)
         return {
-            "text": f"I can see these orders on your account: {listing}. Which one can I help you with?",
+            "text": text,
             "citations": [],
             "tool_results": [
                 {"name": "orders_of_user", "ok": True, "output": [o["order_id"] for o in orders]}

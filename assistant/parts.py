@@ -19,6 +19,7 @@ from assistant.planner.intents import Encoder
 from assistant.planner.model import OfflinePlannerChatModel
 from assistant.planner.planner import OfflinePlanner
 from assistant.prompts import Replies
+from assistant.reply import SupportCheck
 from assistant.routing.router import Router, shop_orders
 from assistant.shop.store import ShopStore
 from assistant.store.conversations import ConversationStore
@@ -112,6 +113,11 @@ class ServiceParts:
     def router(self) -> Router:
         """The desk's routing: teams, skills, capacity, priority, business hours (assistant/routing)."""
         return Router(self.settings, orders_of=shop_orders(self.shop))
+
+    @cached_property
+    def support_check(self) -> SupportCheck:
+        """A model's sentences must each be supported by a retrieved passage (lexical + meaning)."""
+        return SupportCheck(encode=self.encoder)
 
     @cached_property
     def replies(self) -> Replies:

@@ -77,6 +77,7 @@ class GuardTrigger(StrEnum):
     PUBLIC_COMPLAINT = "public_complaint"
     REPEATED_REQUEST = "repeated_request"
     BOT_FAILURES = "bot_failures"
+    BOT_LOOP = "bot_loop"  # the bot repeated itself without progress (assistant/guard/loops.py)
 
 
 class GuardDecision(BaseModel):

@@ -223,7 +223,9 @@ class SupportService:
             self.conversations.set_user(turn.id, turn.scope.user_id)
         if turn.language != turn.conversation.language:
             self.conversations.set_language(turn.id, turn.language)
-        reply = compose_reply(agent, turn.config, run_messages, trace, turn.language, self.replies)
+        reply = compose_reply(
+            agent, turn.config, run_messages, trace, turn.language, self.replies, self.parts.support_check
+        )
         if reply.awaiting is not None and on_token is not None:
             on_token(reply.text)
         # A handover is routed before the reply is stored, so the reply can say where the customer stands

@@ -29,6 +29,8 @@ class QuestionCase(BaseModel):
     facts: list[str] = Field(default_factory=list)
     answerable: bool = True
     tags: list[str] = Field(default_factory=list)
+    # Thresholds are fitted on "dev" and reported on "test" (eval/calibrate.py); None: in neither split.
+    split: Literal["dev", "test"] | None = None
 
 
 class Turn(BaseModel):

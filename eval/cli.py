@@ -111,6 +111,46 @@ def compare_command(
     console.print("no regression beyond the thresholds")
 
 
+@eval_app.command("calibrate")
+def calibrate_command(
+    cases: Annotated[list[Path], typer.Argument(help="Case files with single questions (split dev/test).")],
+    split: Annotated[str, typer.Option(help="The split the thresholds are fitted on.")] = "dev",
+    max_false_refusal: Annotated[
+        float, typer.Option(min=0.0, max=1.0, help="Most false refusals allowed on the fitted split.")
+    ] = 0.04,
+    data_dir: Annotated[
+        Path | None, typer.Option(help="Reuse this data dir (shop + index) instead of a temporary one.")
+    ] = None,
+    out: Annotated[Path | None, typer.Option(help="Where the model goes (default: the planner's).")] = None,
+) -> None:
+    """Fit the answerability check on one split; write assistant/planner/answerability.yaml."""
+    import tempfile
+
+    from rich.console import Console
+
+    from eval.calibrate import MODEL_PATH, calibrate, collect, write_model
+    from eval.casefiles import CaseFileError, QuestionCase, load_cases
+    from eval.environment import make_settings, prepare_environment
+
+    console = Console()
+    try:
+        questions = [c for c in load_cases(cases) if isinstance(c, QuestionCase)]
+    except CaseFileError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    with tempfile.TemporaryDirectory(prefix="parley-calibrate-") as tmp:
+        settings = make_settings(data_dir or Path(tmp) / "data", "offline")
+        prepare_environment(settings, progress=False)
+        samples = collect(settings, questions)
+    try:
+        model = calibrate(samples, split, max_false_refusal, ", ".join(str(p) for p in cases))
+    except ValueError as exc:
+        console.print(f"[red]error:[/red] {exc}")
+        raise typer.Exit(2) from None
+    write_model(model, out or MODEL_PATH)
+    console.print(model)
+
+
 def register(app: typer.Typer) -> None:
     """Add this package's commands to `parley`."""
     app.add_typer(eval_app, name="eval")

@@ -19,6 +19,9 @@ LOWER_IS_BETTER = (
     "unexpected_rejections",
     "takeover_turn_delta_mean",
     "judge.errors",
+    "bot_loops",
+    "person_offers",
+    "fragments",
     "_ms",
     "repeated_questions_across_channels",
     "crosschannel.leaks",
@@ -39,6 +42,15 @@ DEFAULT_THRESHOLDS: dict[str, float | None] = {
     "repeated_questions_per_conversation": 0.1,
     "unexpected_rejections": 0.0,
     "takeover_turn_delta_mean": 0.5,
+    "drafts.similarity_mean": None,  # the accept rate is gated; its parts are shown
+    "drafts.word_overlap_mean": None,
+    "person_offers": 0.0,
+    "fragments": 0.0,
+    "bot_loops": 0.0,  # a conversation where the bot repeats itself is a failure: none may appear
+    # Small groups move in big steps (one French conversation of 4 is 0.25): reported, not gated.
+    "conversations.en.": None,
+    "conversations.fr.": None,
+    "conversations.nl.": None,
     "": 0.02,  # every other metric is a rate in 0..1: two points
 }
 

@@ -9,7 +9,9 @@ from dataclasses import dataclass, field
 from typing import Any
 
 from eval import metrics as m
+from eval.breakdown import conversation_breakdown
 from eval.casefiles import ConversationCase
+from eval.drafts import draft_metrics
 
 # (metric, record key) of the `conversations.*` metrics that are plain means over all conversations.
 _CONVERSATION_MEANS = (
@@ -31,6 +33,7 @@ class Played:
     bot_text: str = ""
     takeover_turn: int | None = None
     resolved_turn: int | None = None  # the first turn after which the case's goals were all met
+    conversation_id: str = ""
 
 
 def _turn_record(text: str, result: Any, trace: list[dict[str, Any]]) -> dict[str, Any]:
@@ -56,7 +59,7 @@ def _turn_record(text: str, result: Any, trace: list[dict[str, Any]]) -> dict[st
 def play(service: Any, case: ConversationCase) -> Played:
     """The customer's turns through the service until they end or a person takes over."""
     conversation, _ = service.start_conversation(channel="eval", user_id=case.setup.customer_token_user_id)
-    played = Played()
+    played = Played(conversation_id=conversation.id)
     expected = [c.model_dump() for c in case.expected_tool_calls]
     for number, turn in enumerate(case.turns, start=1):
         result = service.customer_turn(conversation.id, turn.text)
@@ -92,7 +95,11 @@ def shop_state(store: Any, expected: Mapping[Any, Mapping[str, Any]]) -> dict[st
 
 
 def run_conversation(
-    service: Any, shops: dict[str, Any], case: ConversationCase, always_scored: frozenset[str]
+    service: Any,
+    shops: dict[str, Any],
+    case: ConversationCase,
+    always_scored: frozenset[str],
+    reference: dict[str, str] | None = None,
 ) -> dict[str, Any]:
     """Play the case on a fresh copy of its shop and score it; `always_scored` tools count for tool-call
     precision whether the case lists them or not."""
@@ -117,9 +124,15 @@ def run_conversation(
             or (played.takeover_turn is not None and played.takeover_turn <= case.takeover_by_turn)
         )
     )
+    drafts = None
+    if took_over and reference is not None:  # what the desk suggests to the person who takes it over
+        from eval.drafts import judge_drafts
+
+        drafts = judge_drafts(service, played.conversation_id, reference)
     return {
         "id": case.id,
         "tags": case.tags,
+        "drafts": drafts,
         "turns": len(case.turns),
         "transcript": played.transcript,
         "expected_tool_calls": expected_calls,
@@ -154,17 +167,22 @@ def conversation_metrics(conversations: list[dict[str, Any]]) -> dict[str, float
     out |= {
         f"conversations.{name}": m.mean(c[key] for c in conversations) for name, key in _CONVERSATION_MEANS
     }
-    return out | {
-        "conversations.leak_rate": m.mean(bool(c["leaks"]) for c in conversations),
-        "conversations.takeover_precision": takeover["precision"],
-        "conversations.takeover_recall": takeover["recall"],
-        "conversations.takeover_turn_delta_mean": m.mean(deltas),
-        "effort.resolution_without_human": m.mean(c["resolved"] for c in expected_no_human),
-        "effort.turns_to_resolution": m.mean(c["turns_to_resolution"] for c in conversations),
-        "effort.repeated_questions_per_conversation": m.mean(
-            len(c["repeated_questions"]) for c in conversations
-        ),
-        "effort.handoff_rate": m.mean(c["takeover"] for c in conversations),
-        "effort.first_response_p50_ms": m.percentile(first, 50),
-        "effort.first_response_p95_ms": m.percentile(first, 95),
-    }
+    return (
+        out
+        | {
+            "conversations.leak_rate": m.mean(bool(c["leaks"]) for c in conversations),
+            "conversations.takeover_precision": takeover["precision"],
+            "conversations.takeover_recall": takeover["recall"],
+            "conversations.takeover_turn_delta_mean": m.mean(deltas),
+            "effort.resolution_without_human": m.mean(c["resolved"] for c in expected_no_human),
+            "effort.turns_to_resolution": m.mean(c["turns_to_resolution"] for c in conversations),
+            "effort.repeated_questions_per_conversation": m.mean(
+                len(c["repeated_questions"]) for c in conversations
+            ),
+            "effort.handoff_rate": m.mean(c["takeover"] for c in conversations),
+            "effort.first_response_p50_ms": m.percentile(first, 50),
+            "effort.first_response_p95_ms": m.percentile(first, 95),
+        }
+        | conversation_breakdown(conversations)
+        | draft_metrics(conversations)
+    )

@@ -7,6 +7,7 @@ from collections.abc import Sequence
 from typing import Any
 
 from eval import metrics as m
+from eval.breakdown import question_breakdown
 from eval.casefiles import QuestionCase
 from eval.retrievers import Retriever
 
@@ -106,6 +107,7 @@ def run_question(
         "handover": result.handover,
         "failed": result.failed,
         "latency_ms": round(result.latency_ms, 1),
+        "split": case.split,
         "declined": declined,
         "refusal": m.refusal_outcome(case.answerable, declined),
     }
@@ -155,6 +157,7 @@ def question_metrics(questions: list[dict[str, Any]]) -> dict[str, float | None]
         "latency_p95_ms": m.percentile(latencies, 95),
     }
     out = {f"questions.{name}": values[name] for name in QUESTION_METRICS}
+    out |= question_breakdown(questions)  # per language, per split, the demo's questions
     out |= judge_metrics(questions)
     with_baseline = [q for q in questions if "baseline" in q]
     if with_baseline:

@@ -36,6 +36,19 @@ th{background:#f3f3f3}.num{text-align:right;font-variant-numeric:tabular-nums}.b
 {% for label, ours, base in side %}<tr><td>{{ label }}</td>
 <td class="num">{{ ours }}</td><td class="num">{{ base }}</td></tr>{% endfor %}
 </table>{% endif %}
+{% if groups %}<h2>Single questions by language and by split</h2>
+<p>Thresholds of the answerability check are fitted on <b>dev</b>; <b>test</b> was not used to tune them.</p>
+<table><tr><th>Group</th><th>Questions</th><th>Fact recall</th><th>Correct refusals</th>
+<th>False refusals</th><th>Pass rate</th></tr>
+{% for name, row in groups %}<tr><td>{{ name }}</td>
+{% for value in row %}<td class="num">{{ value }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% endif %}
+{% if conversation_groups %}<h2>Conversations by language (the takeover guard per language)</h2>
+<table><tr><th>Language</th><th>Conversations</th><th>Pass rate</th><th>Takeover precision</th>
+<th>Takeover recall</th></tr>
+{% for name, row in conversation_groups %}<tr><td>{{ name }}</td>
+{% for value in row %}<td class="num">{{ value }}</td>{% endfor %}</tr>
+{% endfor %}</table>{% endif %}
 {% for png in plots %}<p><img alt="plot" src="data:image/png;base64,{{ png }}"></p>{% endfor %}
 <h2>All metrics</h2>
 <table><tr><th>Metric</th><th>Value</th></tr>
@@ -164,6 +177,18 @@ def render_report(results: dict[str, Any]) -> str:
         c | {"why": _why(c)} for c in results.get("conversations", []) if not c["passed"]
     ]
     failing_questions = [q for q in results.get("questions", []) if not q["passed"]]
+    question_columns = ("count", "fact_recall", "correct_refusal_rate", "false_refusal_rate", "pass_rate")
+    groups = [
+        (group, [_fmt(metrics.get(f"questions.{group}.{c}")) for c in question_columns])
+        for group in ("en", "fr", "nl", "dev", "test")
+        if f"questions.{group}.count" in metrics
+    ]
+    conversation_columns = ("count", "pass_rate", "takeover_precision", "takeover_recall")
+    conversation_groups = [
+        (group, [_fmt(metrics.get(f"conversations.{group}.{c}")) for c in conversation_columns])
+        for group in ("en", "fr", "nl")
+        if f"conversations.{group}.count" in metrics
+    ]
     banking = sorted(results.get("banking", []), key=lambda b: b["recall@10"])[:15]
     env = Environment(autoescape=select_autoescape(default=True, default_for_string=True))
     from eval.crosschannel import report_section
@@ -171,6 +196,8 @@ def render_report(results: dict[str, Any]) -> str:
     page = env.from_string(TEMPLATE).render(
         info=results.get("info", {}),
         side=side,
+        groups=groups,
+        conversation_groups=conversation_groups,
         plots=_plots(results),
         metrics=[(k, _fmt(v)) for k, v in metrics.items()],
         failing_conversations=failing_conversations,

@@ -20,6 +20,7 @@ from typing import Any
 from assistant.tools import TRANSFER_TOOL_NAME, Toolkit
 from eval.casefiles import ConversationCase, QuestionCase, load_cases
 from eval.conversations import conversation_metrics, run_conversation
+from eval.drafts import load_references
 from eval.environment import (
     make_settings,
     prepare_environment,
@@ -164,8 +165,10 @@ def run_evaluation(case_paths: Sequence[Path], options: RunOptions) -> EvalResul
             shops: dict[str, Any] = {"sample": sample_shop_data()}
             if any(c.setup.shop == "tau2" for c in conversations):
                 shops["tau2"] = tau2_shop_data()
+            references = load_references(list(case_paths))  # reference replies for the desk's drafts
             for conv in with_progress(conversations, "conversations", options.progress):
-                c_records.append(run_conversation(service, shops, conv, ALWAYS_SCORED_TOOLS))
+                reference = references.get(conv.id)
+                c_records.append(run_conversation(service, shops, conv, ALWAYS_SCORED_TOOLS, reference))
         b_records: list[dict[str, Any]] = []
         if options.banking_tasks != 0:
             b_records = run_banking_retrieval(

@@ -16,7 +16,7 @@ from typing import Literal
 
 import numpy as np
 
-from assistant.guard import detectors
+from assistant.guard import detectors, loops
 from assistant.records import GuardDecision, GuardTrigger
 from knowledge.language import DEFAULT_LANGUAGE, stopword_language
 from knowledge.settings import Settings
@@ -36,6 +36,7 @@ TRIGGER_SEVERITY: dict[GuardTrigger, float] = {
     GuardTrigger.NEGATIVE_SENTIMENT: 0.65,
     GuardTrigger.SHOUTING: 0.65,
     GuardTrigger.SENTIMENT_TRAJECTORY: 0.6,
+    GuardTrigger.BOT_LOOP: 0.6,
     GuardTrigger.BOT_FAILURES: 0.55,
     GuardTrigger.REPEATED_REQUEST: 0.55,
     GuardTrigger.EXPLICIT_REQUEST: 0.5,
@@ -139,6 +140,8 @@ class SentimentGuard:
         )
         recent = customer_texts[-s.guard_history_turns :] if s.guard_history_turns > 0 else []
         repeat = self._repeats(text, recent)
+        bot_repeats = loops.bot_repeats(history)
+        told_repeats = loops.complains_of_repeats(text)
 
         signals: dict[str, float] = {
             "sentiment": mood.compound,
@@ -157,6 +160,8 @@ class SentimentGuard:
             "repeats": float(repeat.repeats),
             "max_repeat_similarity": round(repeat.max_similarity, 4),
             "bot_failures_in_a_row": float(failures),
+            "bot_repeats": float(bot_repeats),
+            "customer_says_bot_repeats": float(told_repeats),
         }
 
         fired: dict[GuardTrigger, str] = {}
@@ -199,6 +204,11 @@ class SentimentGuard:
             fired[GuardTrigger.REPEATED_REQUEST] = (
                 f"same request {repeat.repeats + 1} times (cosine {repeat.max_similarity:.2f} >= "
                 f"{s.guard_repeat_similarity:.2f})"
+            )
+        if bot_repeats + told_repeats >= loops.LOOP_FAILURES_FOR_TAKEOVER:
+            fired[GuardTrigger.BOT_LOOP] = (
+                f"the bot repeated a reply {bot_repeats} time(s) without progress"
+                + ("; the customer says it repeats itself" if told_repeats else "")
             )
         if s.guard_failed_answers > 0 and failures >= s.guard_failed_answers:
             fired[GuardTrigger.BOT_FAILURES] = f"the bot could not help {failures} times in a row"

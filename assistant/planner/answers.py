@@ -1,7 +1,10 @@
-"""Answers from the help centre: the retrieved sentences closest to the question, each with its citation.
+"""Answers from the help centre: decide whether the passages answer, then quote the sentences that do.
 
 Extractive on purpose: every sentence of an offline answer is a sentence of a cited passage, so nothing is
-invented. Below the relevance threshold the planner says it does not know and offers a person.
+invented. First the answerability check (answerability.py): when the passages do not mention what the
+question is about, the planner says so, says what it can help with and offers a person. Otherwise at most
+three sentences, chosen by what the question asks (how long -> a duration, how much -> an amount, can I ->
+the rule with its condition), the closest first, each source's citation once after its sentences.
 """
 
 from __future__ import annotations
@@ -12,20 +15,50 @@ from typing import Any
 
 import numpy as np
 
+from assistant.planner import answerability
 from assistant.planner.kit import PlannerKit
+from assistant.planner.sentences import sentences
 from assistant.planner.state import DialogueState, Step
+from assistant.planner.words import lexicon, stems
 from assistant.records import Citation
 from assistant.tools.outcomes import ToolOutcome
-from knowledge.language import SUPPORTED_LANGUAGES, detect_language, fold, stopwords
+from knowledge.language import SUPPORTED_LANGUAGES, detect_language, fold
 
 OVERLAP_WEIGHT = 0.3  # tried 0.3 and 0.5 on the sample-shop questions: 0.651 vs 0.634 fact recall
-_ASKS_FOR_A_NUMBER_RE = re.compile(
-    r"\b(how long|how much|how many|how soon|when|what time|which day|combien|quand|hoe lang|hoeveel|"
-    r"wanneer|hoe laat)\b",
-    re.I,
-)
-_SENTENCE_RE = re.compile(r"(?<=[.!?])\s+(?=[A-ZÀ-Ý0-9\"'(])")
-_MARKDOWN_RE = re.compile(r"(^|\n)#+\s*|\*\*|__|`")
+CUE_BONUS = 0.15  # a sentence with what the question asks for (a duration, an amount, a rule)
+MAX_SENTENCES = 3
+MIN_EXTRA_SIMILARITY = 0.25  # a second or third sentence must still be about the question
+SAME_FACT = 0.8
+RANK_BONUS = {
+    0: 0.05,
+    1: 0.02,
+    2: 0.0,
+}  # passages further down: -0.05  # help centres repeat themselves: one sentence per fact
+
+
+@cache
+def _cues() -> dict[str, tuple[re.Pattern[str], re.Pattern[str]]]:
+    asks: dict[str, dict[str, str]] = lexicon()["asks"]
+    return {kind: (re.compile(p["question"]), re.compile(p["answer"])) for kind, p in asks.items()}
+
+
+@cache
+def _condition_re() -> re.Pattern[str]:
+    return re.compile(str(lexicon()["conditions"]))
+
+
+def asks_for(question: str) -> list[str]:
+    """What the question asks for: duration, amount, time, permission, place (any that apply)."""
+    folded = fold(question)
+    return [kind for kind, (asked, _) in _cues().items() if asked.search(folded)]
+
+
+def fits(kind: str, sentence: str) -> bool:
+    """The sentence holds what a question of this kind asks for (a rule also needs its condition)."""
+    folded = fold(sentence)
+    if kind == "permission":
+        return bool(_cues()[kind][1].search(folded) and _condition_re().search(folded))
+    return bool(_cues()[kind][1].search(folded))
 
 
 def hits_of(outcome: ToolOutcome) -> list[dict[str, Any]]:
@@ -33,54 +66,80 @@ def hits_of(outcome: ToolOutcome) -> list[dict[str, Any]]:
     return result.get("hits", []) if isinstance(result, dict) else []
 
 
+def candidates(hits: list[dict[str, Any]], top: int = answerability.TOP_PASSAGES) -> list[tuple[int, str]]:
+    """(position of the hit in the search result, sentence) for the top passages."""
+    return [
+        (position, sentence)
+        for position, hit in enumerate(hits[:top])
+        for sentence in sentences(str(hit.get("text", "")))
+    ]
+
+
+def refusal(kit: PlannerKit, state: DialogueState, evidence: answerability.Evidence | None = None) -> Step:
+    """Not in the help centre: say so, say what we can help with, and offer a person (not to an agent)."""
+    key = "dont_know_copilot" if state.copilot else "dont_know"
+    step = kit.say(state, key, failed=True)
+    step.evidence = evidence.as_dict() if evidence is not None else None
+    return step
+
+
 def answer_from_hits(kit: PlannerKit, state: DialogueState, outcome: ToolOutcome) -> Step:
-    """An extractive answer: the retrieved sentences closest to the question, each with its source."""
+    """The sentences of the retrieved passages that answer the question, each source cited once."""
     hits = hits_of(outcome)
-    # Citation numbers are positions in the search result, so they can be checked against it.
-    relevant = [(i, h) for i, h in enumerate(hits) if float(h.get("score", 0.0)) >= kit.min_answer_score]
-    if not relevant:
-        return kit.say(state, "dont_know", failed=True)
     query = str(outcome.args.get("query", state.latest_text))
-    candidates: list[tuple[int, str]] = []
-    for rank, (_, hit) in enumerate(relevant[:3]):
-        for sentence in sentences(str(hit.get("text", ""))):
-            candidates.append((rank, sentence))
-    if not candidates:
-        return kit.say(state, "dont_know", failed=True)
-    vectors = kit.encode([query] + [s for _, s in candidates])
+    top = candidates(hits)
+    if not hits or not top or max(float(h.get("score", 0.0)) for h in hits) < kit.min_answer_score:
+        return refusal(kit, state)
+    language = detect_language(query, default=state.language)
+    evidence = answerability.gather_evidence(
+        query, language, hits, kit.encode, [s for _, s in top], ignored=kit.name_words
+    )
+    if not kit.answerability.answerable(evidence):
+        return refusal(kit, state, evidence)
+    # The answer may quote every hit (a table further down the list often holds the fact).
+    found = candidates(hits, top=len(hits))
+    vectors = kit.encode([query] + [s for _, s in found])
     similarity = vectors[1:] @ vectors[0]
-    # Favour the best-ranked article slightly: its context is the most likely answer.
-    bonus = np.array([0.05 if hit_index == 0 else 0.0 for hit_index, _ in candidates])
+    # Favour the best-ranked passages slightly: their context is the most likely answer.
+    bonus = np.array([RANK_BONUS.get(position, -0.05) for position, _ in found])
     # MiniLM is an English model: in French and Dutch its similarities are weak, so the words the
     # customer used count too (shared content-word stems).
-    asked = content_stems(query)
-    if asked:
-        overlap = np.array([len(asked & content_stems(sentence)) / len(asked) for _, sentence in candidates])
-        bonus += OVERLAP_WEIGHT * overlap
-    if _ASKS_FOR_A_NUMBER_RE.search(query):
-        # "How long / how much / when": the sentence with the number is the answer, not its preamble.
-        bonus += np.array([0.05 if re.search(r"\d", sentence) else 0.0 for _, sentence in candidates])
+    asked_stems = stems(query, language)
+    if asked_stems:
+        bonus += OVERLAP_WEIGHT * np.array(
+            [len(asked_stems & stems(s, language)) / len(asked_stems) for _, s in found]
+        )
+    for kind in asks_for(query):
+        bonus += np.array([CUE_BONUS if fits(kind, s) else 0.0 for _, s in found])
     order = np.argsort(-(similarity + bonus))
     chosen: list[int] = []
     for index in order[:8]:
-        if len(chosen) == 3 or (similarity[index] < 0.25 and chosen):
+        if len(chosen) == MAX_SENTENCES or (similarity[index] < MIN_EXTRA_SIMILARITY and chosen):
             break
-        # Help centres repeat themselves; one sentence per fact is enough.
-        if any(float(vectors[1 + index] @ vectors[1 + other]) > 0.8 for other in chosen):
+        if any(float(vectors[1 + index] @ vectors[1 + other]) > SAME_FACT for other in chosen):
             continue
         chosen.append(int(index))
     # The closest sentence answers first; the rest follow in reading order, as each source wrote them.
-    chosen = chosen[:1] + sorted(chosen[1:], key=lambda i: (candidates[i][0], i))
+    chosen = chosen[:1] + sorted(chosen[1:], key=lambda i: (found[i][0], i))
+    return _cited(chosen, found, hits, evidence)
+
+
+def _cited(
+    chosen: list[int], found: list[tuple[int, str]], hits: list[dict[str, Any]], evidence: Any
+) -> Step:
+    """The chosen sentences with each source's [n] once, after its last sentence in a row."""
     citations: list[dict[str, Any]] = []
-    lines = []
-    for index in chosen:
-        rank, sentence = candidates[index]
-        position, hit = relevant[rank]
+    parts: list[str] = []
+    for number, index in enumerate(chosen):
+        position, sentence = found[index]
         ref = position + 1
         if all(c["ref"] != ref for c in citations):
-            citations.append(Citation.from_hit(ref, hit).model_dump())
-        lines.append(f"{sentence} [{ref}]")
-    return Step(text=" ".join(lines), citations=citations)
+            citations.append(Citation.from_hit(ref, hits[position]).model_dump())
+        following = found[chosen[number + 1]][0] + 1 if number + 1 < len(chosen) else None
+        parts.append(sentence if following == ref else f"{sentence} [{ref}]")
+    step = Step(text=" ".join(parts), citations=citations)
+    step.evidence = evidence.as_dict() if evidence is not None else None
+    return step
 
 
 def answer_then_offer(kit: PlannerKit, state: DialogueState, outcome: ToolOutcome) -> Step | None:
@@ -98,28 +157,3 @@ def answer_then_offer(kit: PlannerKit, state: DialogueState, outcome: ToolOutcom
             language = only
     answer.text = f"{answer.text} {kit.replies('offer_auth', language)}"
     return answer
-
-
-@cache
-def _common_words() -> frozenset[str]:
-    return frozenset().union(*(stopwords(lang) for lang in SUPPORTED_LANGUAGES))
-
-
-def content_stems(text: str) -> set[str]:
-    """Words that carry meaning (4+ letters, not a stopword of en/fr/nl), cut to 5 letters as a crude stem."""
-    common = _common_words()
-    return {w[:5] for w in re.findall(r"[a-z0-9]+", fold(text.lower())) if len(w) >= 4 and w not in common}
-
-
-def sentences(text: str) -> list[str]:
-    cleaned = _MARKDOWN_RE.sub(r"\1", text)
-    found: list[str] = []
-    for paragraph in re.split(r"\n\s*\n|\n(?=[-*] )|\n", cleaned):
-        paragraph = paragraph.strip(" -*\t")
-        if len(paragraph) < 3:
-            continue
-        for sentence in _SENTENCE_RE.split(paragraph):
-            sentence = sentence.strip()
-            if 15 <= len(sentence) <= 400:
-                found.append(sentence)
-    return found

@@ -34,6 +34,9 @@ ACTION_INTENTS = {
 }
 # Below this cosine similarity the message is treated as a help-centre question.
 MIN_INTENT_SIMILARITY = 0.45
+# A vote for "a person" needs more: MiniLM reads short Dutch and French details ("niet meer nodig") as
+# close to "a human"; real asks are caught by the rule above and by the guard's explicit-request patterns.
+MIN_HUMAN_SIMILARITY = 0.6
 CACHE_SIZE = 4096
 
 _GENERAL_QUESTION_RE = re.compile(
@@ -145,7 +148,9 @@ class IntentClassifier:
                 }:
                     return neighbour
                 return IntentResult(intent, max(neighbour.confidence, 0.8), "rule")
-        if neighbour.confidence < MIN_INTENT_SIMILARITY:
+        if neighbour.confidence < MIN_INTENT_SIMILARITY or (
+            neighbour.intent == "human" and neighbour.confidence < MIN_HUMAN_SIMILARITY
+        ):
             return IntentResult("question", neighbour.confidence, "default")
         if neighbour.intent in ACTION_INTENTS and general_question:
             return IntentResult("question", neighbour.confidence, "rule")

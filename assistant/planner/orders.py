@@ -244,10 +244,25 @@ def _ask_items(kit: PlannerKit, state: DialogueState, order: dict[str, Any], ver
     return kit.say(state, "ask_items", order_id=order["order_id"], action=action, items=listing)
 
 
+def refund_refused(kit: PlannerKit, state: DialogueState, order: dict[str, Any]) -> Step | None:
+    """The customer asked for the refund on a method the policy does not allow: say why, and the options."""
+    kind = state.slots.payment_kind
+    if kind in (None, "gift_card", "original"):
+        return None
+    original = order["payment_history"][0]["payment_method_id"] if order.get("payment_history") else ""
+    methods = (state.user or {}).get("payment_methods", {})
+    if not original or methods.get(original, {}).get("source") == kind:
+        return None
+    return kit.say(state, "refund_original_only", method=payment_label(kit, state, original))
+
+
 def return_items(kit: PlannerKit, state: DialogueState, order: dict[str, Any]) -> Step:
     chosen = chosen_items(state, order)
     if not chosen:
         return _ask_items(kit, state, order, "return")
+    refused = refund_refused(kit, state, order)
+    if refused is not None:
+        return refused
     return Step(
         tool="return_delivered_order_items",
         args={

@@ -14,7 +14,7 @@ from collections.abc import Sequence
 from langchain_core.messages import BaseMessage
 
 from assistant.confirmations import classify_confirmation
-from assistant.planner import answers, catalogue, orders
+from assistant.planner import answers, catalogue, loops, orders, refusals
 from assistant.planner.intents import ACTION_INTENTS, Classifier, Encoder, IntentClassifier
 from assistant.planner.kit import PlannerKit
 from assistant.planner.slots import EMAIL_RE, extract_slots
@@ -47,14 +47,15 @@ class OfflinePlanner:
         if state.last is not None:
             reaction = self._react_to_result(state)
             if reaction is not None:
+                reaction = loops.break_loop(self.kit, state, reaction)
                 reaction.intent = state.intent
                 return reaction
         step = self._flow(state)
         if step.tool is not None and state.called_this_turn(step.tool, **step.args) is not None:
             # The same call again would loop: its result is already known and did not settle the task.
             failed = next(o for o in reversed(state.turn) if o.name == step.tool)
-            error = str(failed.result).removeprefix("Error: ") if not failed.ok else "no progress"
-            step = self.kit.say(state, "tool_error", failed=True, error=error)
+            step = refusals.refused(self.kit, state, str(failed.result) if not failed.ok else "")
+        step = loops.break_loop(self.kit, state, step)
         step.intent = state.intent
         return step
 
@@ -68,9 +69,7 @@ class OfflinePlanner:
             return kit.say(state, "transfer")
         if last.name in kit.tools.write_names:
             if not last.ok:
-                return kit.say(
-                    state, "tool_error", failed=True, error=str(last.result).removeprefix("Error: ")
-                )
+                return refusals.refused(kit, state, str(last.result))
             return Step(text=kit.tools.report(last, state.facts, state.language))
         if last.name in {"list_all_product_types", "get_product_details"} and state.intent == "question":
             return catalogue.product_flow(kit, state) or _search(state.latest_text)
@@ -122,8 +121,11 @@ class OfflinePlanner:
 
     def _bare_answer(self, state: DialogueState, answer: str) -> Step:
         """A bare yes/no answers what we said last, never a help-centre search for "yes"."""
-        dont_know = (self.kit.replies("dont_know", lang) for lang in SUPPORTED_LANGUAGES)
-        offered_person = any(text in state.previous_reply for text in dont_know)
+        offers = ("dont_know", "refusal_generic", "refusal_payment_history", *loops.LOOP_KEYS)
+        said = state.previous_reply
+        offered_person = any(
+            self.kit.replies(k, lang) in said for k in offers for lang in SUPPORTED_LANGUAGES
+        )
         if offered_person and answer == "yes":
             summary = "The assistant could not answer and the customer accepted a person. "
             return Step(tool="transfer_to_human_agents", args={"summary": summary + state.task_text[:300]})

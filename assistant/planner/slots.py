@@ -131,6 +131,8 @@ PAYMENT_WORDS = {
         "creditcard",
     ),
     "original": (
+        "original",
+        "origineel",
         "original payment",
         "same card",
         "same payment",
@@ -223,23 +225,34 @@ ADDRESS_LINE_RE = re.compile(
 STATE_ZIP_RE = re.compile(r"\b([A-Z]{2})\s+(\d{5}(?:-\d{4})?)\b|\b(?:([A-Z]{2})\s+)?(\d{4}\s?[A-Z]{2})\b")
 
 
+_REQUEST_BEFORE_STREET_RE = re.compile(r"^.*\b(?:to|naar|vers|à|a|adres|adresse|address)\s+(?=[A-ZÀ-Ý0-9])")
+
+
 def extract_address(text: str) -> dict[str, str] | None:
     """A US-style address written on one line: "12 Oak Street, Apt 4, Denver, CO 80202[, USA]".
 
     Only returns a complete address (street, city, state, zip); a partial one is not guessed at.
     """
     parts = [p.strip() for p in re.split(r"[,\n]", text) if p.strip()]
+    # "... of order #W1000001 to Prinsengracht 263": the street starts after the request.
+    parts = [_REQUEST_BEFORE_STREET_RE.sub("", p) if not ADDRESS_LINE_RE.search(p) else p for p in parts]
     street_idx = next((i for i, p in enumerate(parts) if ADDRESS_LINE_RE.search(p)), None)
     if street_idx is None:
         return None
     state_idx = next((i for i, p in enumerate(parts) if STATE_ZIP_RE.search(p)), None)
-    if state_idx is None or state_idx <= street_idx + 1:
+    if state_idx is None or state_idx <= street_idx:
         return None
     state_zip = STATE_ZIP_RE.search(parts[state_idx])
     assert state_zip is not None
     state = state_zip.group(1) or state_zip.group(3) or ""
     zip_code = state_zip.group(2) or state_zip.group(4)
     between = parts[street_idx + 1 : state_idx]
+    # European order, "1016 GV Amsterdam": the city follows the postcode in the same part.
+    after_zip = parts[state_idx][state_zip.end() :].strip(" .")
+    if after_zip and not between:
+        between = [after_zip]
+    if not between:
+        return None
     city = between[-1]
     address2 = ", ".join(between[:-1])
     country = "USA"

@@ -33,6 +33,7 @@ class Step:
     citations: list[dict[str, Any]] = field(default_factory=list)
     failed: bool = False  # the bot could not help (the guard counts these for loop detection)
     intent: str | None = None
+    evidence: dict[str, Any] | None = None  # the answerability signals behind a help-centre answer or refusal
 
 
 @dataclass
@@ -47,6 +48,8 @@ class DialogueState:
     history: list[ToolOutcome]  # all tool calls of the conversation
     last: ToolOutcome | None  # the result the planner is reacting to, if the last message is a tool result
     previous_reply: str = ""  # what the bot said before the latest customer message
+    bot_replies: list[str] = field(default_factory=list)  # everything the bot said before, oldest first
+    copilot: bool = False  # drafting for a human agent: never offer "a person", one is already there
 
     @property
     def task_text(self) -> str:
@@ -125,14 +128,11 @@ def build_state(
     slots.payment_kind = task_slots.payment_kind
     slots.address = task_slots.address
     language = detect_language(latest_text, default=_previous_language(human_texts))
-    previous_reply = next(
-        (
-            str(m.content)
-            for m in reversed(messages[: max(latest_index, 0)])
-            if isinstance(m, AIMessage) and m.content and not m.tool_calls
-        ),
-        "",
-    )
+    bot_replies = [
+        str(m.content)
+        for m in messages[: max(latest_index, 0)]
+        if isinstance(m, AIMessage) and m.content and not m.tool_calls
+    ]
     return DialogueState(
         language=language,
         latest_text=latest_text,
@@ -143,7 +143,9 @@ def build_state(
         turn=turn,
         history=history,
         last=last,
-        previous_reply=previous_reply,
+        previous_reply=bot_replies[-1] if bot_replies else "",
+        bot_replies=bot_replies,
+        copilot=copilot,
     )
 
 

@@ -161,7 +161,8 @@ def test_help_centre_question_is_answered_with_valid_citations(sample_desk: Samp
     for citation in result.citations:
         assert f"[{citation.ref}]" in result.reply
         assert index.get_article(citation.article_id), citation  # a real article of the index
-        assert citation.url == f"https://help.mapleandmoss.example/articles/{citation.article_id}"
+        if not citation.article_id.startswith("faq-"):  # a row of faq.csv has no page of its own
+            assert citation.url == f"https://help.mapleandmoss.example/articles/{citation.article_id}"
     assert "shipping-times" in {c.article_id for c in result.citations}
     assert "".join(tokens).strip() == result.reply.strip()  # the reply was streamed token by token
 

@@ -16,7 +16,7 @@ QUESTIONS = REPO_ROOT / "eval" / "cases" / "sample_shop_questions.jsonl"
 
 FRONT_MATTER = re.compile(r"\A---\n(.*?)\n---\n(.*)\Z", re.DOTALL)
 LOCALES = {"en", "fr", "nl"}
-QUESTION_KEYS = {"id", "question", "locale", "gold_article_ids", "facts", "answerable", "tags"}
+QUESTION_KEYS = {"id", "question", "locale", "gold_article_ids", "facts", "answerable", "tags", "split"}
 
 
 def _read_articles() -> dict[str, dict[str, Any]]:
@@ -79,6 +79,7 @@ def test_questions_have_the_documented_shape(questions: list[dict[str, Any]]) ->
         assert re.fullmatch(r"q\d{3}", q["id"]), q["id"]
         assert q["question"].strip(), q["id"]
         assert q["locale"] in LOCALES, q["id"]
+        assert q["split"] in ("dev", "test"), q["id"]
         assert isinstance(q["tags"], list) and q["tags"], q["id"]
         if q["answerable"]:
             assert q["gold_article_ids"] and q["facts"], q["id"]
@@ -89,7 +90,20 @@ def test_questions_have_the_documented_shape(questions: list[dict[str, Any]]) ->
 def test_question_mix(questions: list[dict[str, Any]]) -> None:
     by_locale = {locale: sum(q["locale"] == locale for q in questions) for locale in LOCALES}
     assert by_locale["fr"] >= 12 and by_locale["nl"] >= 12, by_locale
-    assert sum(not q["answerable"] for q in questions) >= 12
+    unanswerable = [q for q in questions if not q["answerable"]]
+    answerable = [q for q in questions if q["answerable"]]
+    # Issue 14: at least 80 unanswerable questions, a third of them French or Dutch, as many answerable.
+    assert len(unanswerable) >= 80 and len(answerable) >= len(unanswerable)
+    assert 3 * sum(q["locale"] != "en" for q in unanswerable) >= len(unanswerable)
+
+
+def test_the_splits_are_balanced_per_language_and_answerability(questions: list[dict[str, Any]]) -> None:
+    """Thresholds are fitted on dev and reported on test: both need every kind of question."""
+    for locale in LOCALES:
+        for answerable in (True, False):
+            group = [q for q in questions if q["locale"] == locale and q["answerable"] == answerable]
+            dev = sum(q["split"] == "dev" for q in group)
+            assert abs(dev - (len(group) - dev)) <= 1, (locale, answerable, dev, len(group))
 
 
 def test_gold_articles_exist_and_contain_every_fact(

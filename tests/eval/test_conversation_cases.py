@@ -85,6 +85,8 @@ def test_expected_calls_run_and_reach_the_expected_state(
         for call in case.expected_tool_calls:
             if call.name == "search_help_center":
                 continue  # needs the index; its results are scored by facts, not state
+            if call.name == "transfer_to_human_agents" and "summary" not in call.arguments:
+                call = call.model_copy(update={"arguments": {"summary": "(written by the agent)"}})
             result = Toolkit(store).run(scope, call.name, completed(store, call.name, call.arguments))
             assert result.ok, (case.id, call.name, result.error)
         state: dict[str, dict[str, Any]] = {}

@@ -154,3 +154,40 @@ def test_percentile_mean_pass_hat_k_group_mean() -> None:
     assert m.pass_hat_k(trials, 4) is None
     records = [{"tags": ["a", "b"], "v": 1.0}, {"tags": ["a"], "v": 0.0}]
     assert m.group_mean(records, "tags", "v") == {"a": 0.5, "b": 1.0}
+
+
+def test_breakdown_per_language_and_split_and_bot_loops() -> None:
+    from eval.breakdown import bot_loops, conversation_breakdown, question_breakdown
+
+    def q(locale: str, split: str, answerable: bool, passed: bool) -> dict[str, object]:
+        refusal = (
+            ("answered" if passed else "false_refusal")
+            if answerable
+            else ("correct_refusal" if passed else "missed_refusal")
+        )
+        return {
+            "locale": locale,
+            "split": split,
+            "answerable": answerable,
+            "passed": passed,
+            "refusal": refusal,
+            "fact_recall": 1.0 if passed else 0.0,
+            "tags": [],
+        }
+
+    metrics = question_breakdown(
+        [q("fr", "dev", True, True), q("fr", "test", False, False), q("en", "test", True, False)]
+    )
+    assert metrics["questions.fr.pass_rate"] == 0.5 and metrics["questions.fr.correct_refusal_rate"] == 0.0
+    assert metrics["questions.test.false_refusal_rate"] == 1.0 and metrics["questions.dev.count"] == 1.0
+    loop = [{"bot": "Same answer here [1]."}, {"bot": "Same answer here [2]."}]
+    assert bot_loops(loop) == 1 and bot_loops(loop[:1]) == 0
+    conversation = {
+        "tags": ["nl"],
+        "passed": True,
+        "expected_takeover": False,
+        "takeover": False,
+        "transcript": loop,
+    }
+    out = conversation_breakdown([conversation])
+    assert out["conversations.bot_loops"] == 1.0 and out["conversations.nl.pass_rate"] == 1.0

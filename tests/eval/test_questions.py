@@ -60,7 +60,10 @@ def test_question_metrics_names_order_and_values() -> None:
     records = [_answered(1.0, 1.0), _answered(0.0, 0.5), unanswerable | {"latency_ms": 30.0}]
     metrics = question_metrics(records)
     questions = [name for name in metrics if name.startswith("questions.")]
-    assert questions == [f"questions.{name}" for name in QUESTION_METRICS]
+    assert questions[: len(QUESTION_METRICS)] == [f"questions.{name}" for name in QUESTION_METRICS]
+    # Then the same rates per language and per split (records without a locale count as English).
+    assert metrics["questions.en.count"] == 3.0 and metrics["questions.en.fact_recall"] == 0.75
+    assert not any(name.startswith(("questions.fr.", "questions.dev.")) for name in metrics)
     assert metrics["questions.count"] == 3.0
     assert metrics["questions.retrieval_hit@1"] == 0.5 and metrics["questions.fact_recall"] == 0.75
     assert metrics["questions.correct_refusal_rate"] == 1.0 and metrics["questions.false_refusal_rate"] == 0.0

@@ -1,23 +1,81 @@
-"""The word-overlap part of choosing answer sentences (it helps where MiniLM is weak: French, Dutch)."""
+"""The words, sentences and signals an answer is built from: stems, typos, tables, lists, question kinds,
+and the answerability check deciding on them."""
 
 from __future__ import annotations
 
-from assistant.planner.answers import content_stems as _content_stems
+import numpy as np
+
+from assistant.planner import answerability
+from assistant.planner.answers import asks_for, fits
+from assistant.planner.sentences import sentences
+from assistant.planner.words import PassageWords, content_words, stems, within_edits
+from tests.assistant.planner.conftest import bag_of_words
 
 
-def test_content_stems_fold_accents_and_drop_stopwords() -> None:
-    assert _content_stems("Quels motifs d'annulation sont acceptés ?") == {
-        "quels",
-        "motif",
-        "annul",
-        "sont",
-        "accep",
-    }
-    assert _content_stems("Hoe kan ik iets terugsturen?") == {"iets", "terug"}
-    assert _content_stems("is it ok?") == set()
+def test_content_words_drop_stopwords_filler_and_numbers() -> None:
+    assert content_words("hii guys, can i return my hiking boots? 2 of them") == ["return", "hiking", "boots"]
+    assert content_words("Quels motifs d'annulation sont acceptés ?") == ["motifs", "annulation", "acceptes"]
+    assert content_words("is it ok?") == []
 
 
-def test_a_sentence_with_the_customers_words_shares_their_stems() -> None:
-    asked = _content_stems("kost retourneren geld?")
-    assert asked & _content_stems("Retourneren is gratis.")
-    assert not asked & _content_stems("Bestellingen worden binnen een dag verzonden.")
+def test_stems_are_snowball_stems_in_the_texts_language() -> None:
+    assert stems("returned parcels", "en") == stems("return parcel", "en") == {"return", "parcel"}
+    assert stems("remboursements", "fr") == stems("remboursement", "fr")
+    assert stems("kost retourneren geld?", "nl") & stems("Retourneren is gratis.", "nl")
+
+
+def test_typos_translations_and_stems_count_as_mentioned_but_other_words_do_not() -> None:
+    passage = PassageWords([("You can return hiking boots from a delivered order.", "en")])
+    assert passage.mentions("retrun", "en") and passage.mentions("hikking", "en")
+    assert passage.mentions("returned", "en") and passage.mentions("retourneren", "nl")
+    assert not passage.mentions("wrap", "en") and not passage.mentions("kayaks", "en")
+    assert within_edits("retrun", "return", 1) and not within_edits("wrap", "warp", 0)
+
+
+def test_tables_become_sentences_with_their_headers_and_lists_stay_with_their_lead_in() -> None:
+    text = (
+        "| Option | Carrier | Transit time |\n|---|---|---|\n"
+        "| Standard | UPS Ground | 4 to 6 business days |\n\n"
+        "We accepteren twee redenen voor een annulering:\n\n- **niet meer nodig** (no longer needed);\n"
+        "- **per ongeluk besteld** (ordered by mistake).\n\n1. Open the chat assistant.\n## Heading only"
+    )
+    assert sentences(text) == [
+        "Standard (option) — carrier: UPS Ground; transit time: 4 to 6 business days.",
+        "We accepteren twee redenen voor een annulering: niet meer nodig (no longer needed); "
+        "per ongeluk besteld (ordered by mistake).",
+        "Open the chat assistant.",
+    ]
+
+
+def test_what_a_question_asks_for_and_which_sentence_holds_it() -> None:
+    assert "duration" in asks_for("how long does shipping take?")
+    assert "duration" in asks_for("combien de temps pour la livraison ?")
+    assert "amount" in asks_for("wat kost verzending?")
+    assert "permission" in asks_for("can I cancel my order?")
+    assert fits("duration", "Standard takes 4 to 6 business days.")
+    assert not fits("duration", "Standard shipping is handled by UPS.")
+    # A rule answers "can I" only with its condition.
+    assert fits("permission", "You can cancel an order while it is pending.")
+    assert not fits("permission", "You can cancel an order.")
+
+
+def test_the_check_wants_the_questions_words_in_the_passages() -> None:
+    hits = [
+        {
+            "title": "Gift cards",
+            "text": "Gift cards never expire. A gift card pays for any order.",
+            "score": 0.6,
+        }
+    ]
+    found = sentences(hits[0]["text"])
+    wrap = answerability.gather_evidence("can you gift wrap my order?", "en", hits, bag_of_words, found)
+    expire = answerability.gather_evidence("do gift cards expire?", "en", hits, bag_of_words, found)
+    assert wrap.missing == ("wrap",) and wrap.coverage < expire.coverage == 1.0
+    model = answerability.AnswerabilityModel(weights=(0.0, 0.0, 0.0, 10.0), bias=-8.0, threshold=0.5)
+    assert model.answerable(expire) and not model.answerable(wrap)
+
+
+def test_the_fitted_model_is_package_data_with_one_weight_per_signal() -> None:
+    model = answerability.fitted_model()
+    assert len(model.weights) == len(answerability.FEATURES) and 0.0 < model.threshold < 1.0
+    assert all(np.isfinite(model.weights)) and all(w > 0 for w in model.weights)

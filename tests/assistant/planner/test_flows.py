@@ -196,3 +196,45 @@ def test_an_order_not_on_the_account_is_never_looked_up(make_planner: Any) -> No
     conversation = signed_in(Conversation(), "cancel #W0000009")
     step = planner.next_step(conversation.messages)
     assert step.failed and "couldn't find order #W0000009" in step.text  # not Jane's: no lookup at all
+
+
+# --- the bot's own loops -------------------------------------------------------------------------------
+def test_a_reply_that_would_repeat_takes_another_path_then_goes_to_a_person(make_planner: Any) -> None:
+    planner = make_planner({"cancel #W0000001": "cancel_order", "so what now": "cancel_order"})
+    ask = planner.next_step(Conversation().customer("cancel #W0000001").messages)
+    assert ask.text == planner.kit.replies("ask_auth", "en")
+    conversation = Conversation().customer("cancel #W0000001").bot(ask.text).customer("so what now")
+    other_path = planner.next_step(conversation.messages)
+    assert other_path.failed and other_path.text == planner.kit.replies("loop_next_step_stranger", "en")
+    conversation.bot(other_path.text).customer("so what now")
+    handover = planner.next_step(conversation.messages)
+    assert handover.tool == "transfer_to_human_agents" and "bot loop" in handover.args["summary"]
+
+
+def test_pleasantries_may_repeat(make_planner: Any) -> None:
+    planner = make_planner({"thanks": "thanks"})
+    thanks = planner.kit.replies("thanks", "en")
+    step = planner.next_step(Conversation().customer("thanks").bot(thanks).customer("thanks").messages)
+    assert step.text == thanks and not step.failed
+
+
+def test_a_bare_yes_after_the_loop_offer_accepts_the_person(make_planner: Any) -> None:
+    planner = make_planner()
+    offer = planner.kit.replies("loop_next_step_stranger", "fr")
+    step = planner.next_step(Conversation().customer("où est mon colis").bot(offer).customer("oui").messages)
+    assert step.tool == "transfer_to_human_agents"
+
+
+# --- refused changes: why, and what is possible, in the customer's language ----------------------------
+def test_a_refused_cancellation_says_why_and_what_is_possible_in_french(make_planner: Any) -> None:
+    planner = make_planner({"je veux annuler la commande #W0000002": "cancel_order"})
+    conversation = signed_in(Conversation(), "je veux annuler la commande #W0000002")
+    conversation.tool(
+        "cancel_pending_order",
+        {"order_id": "#W0000002", "reason": "no longer needed"},
+        "Error: Non-pending order cannot be cancelled (order #W0000002 is 'delivered')",
+        status="error",
+    )
+    step = planner.next_step(conversation.messages)
+    assert step.failed and "#W0000002" in step.text and "livrée" in step.text and "retourn" in step.text
+    assert "Non-pending" not in step.text

@@ -137,3 +137,23 @@ def test_requested_options_only_names_changes() -> None:
     assert requested_options("I'd like the red one", variants, current) == {"color": "red"}
     assert requested_options("same colour but 1L", variants, current) == {"capacity": "1L"}
     assert requested_options("a different one please", variants, current) == {}
+
+
+def test_a_dutch_address_with_the_order_id_in_the_same_message_is_kept() -> None:
+    from assistant.planner.slots import extract_address, extract_slots
+
+    text = (
+        "change the shipping address of order #W1000001 to Prinsengracht 263, 1016 GV Amsterdam, Netherlands"
+    )
+    expected = {
+        "address1": "Prinsengracht 263",
+        "address2": "",
+        "city": "Amsterdam",
+        "state": "",
+        "country": "Netherlands",
+        "zip": "1016 GV",
+    }
+    assert extract_address(text) == expected
+    slots = extract_slots(text)
+    assert slots.order_ids == ["#W1000001"] and slots.address == expected
+    assert extract_address("12 Oak Street, Apt 4, Denver, CO 80202, USA")["address2"] == "Apt 4"  # type: ignore[index]
