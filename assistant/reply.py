@@ -84,6 +84,20 @@ def claim_words(text: str, language: str) -> set[str]:
     return {_stem(w, language) for w in words if (len(w) >= 3 or w.isdigit()) and w not in common}
 
 
+def _rarity(claim: set[str], among: Sequence[dict[str, Any]], language: str) -> dict[str, float]:
+    """Inverse document frequency of each claimed stem over the retrieved passages (1.0 each without them)."""
+    if not among:
+        return dict.fromkeys(claim, 1.0)
+    seen = [
+        claim_words(
+            f"{p.get('title', '')} {p.get('text', '')}", str(p.get("locale") or language).split("-")[0]
+        )
+        for p in among
+    ]
+    n = len(seen)
+    return {w: float(np.log((n + 1) / (sum(w in words for words in seen) + 0.5))) for w in claim}
+
+
 def split_sentences(text: str) -> list[str]:
     return [s.strip() for s in _SENTENCE_END_RE.split(text.strip()) if s.strip()]
 
@@ -96,14 +110,17 @@ class SupportCheck:
     encode: Encoder | None = None
     fallback: Callable[[list[dict[str, Any]]], str | None] | None = None
 
-    def supports(self, sentence: str, passage: dict[str, Any]) -> bool:
+    def supports(self, sentence: str, passage: dict[str, Any], among: Sequence[dict[str, Any]] = ()) -> bool:
+        """`among`: the passages retrieved with this one. A word most of them share (the shop's name, "refund"
+        in a refund search) is weak evidence; a word none of them has is strong evidence of an invention."""
         language = str(passage.get("locale") or "en").split("-")[0]
         claim = claim_words(sentence, detect_language(sentence, default=language))
         if not claim:
             return True  # nothing claimed ("Happy to help!")
         text = f"{passage.get('title', '')} {passage.get('text', '')}"
         source = claim_words(text, language) | claim_words(text, detect_language(sentence, default=language))
-        lexical = len(claim & source) / len(claim)
+        weight = _rarity(claim, among, language)
+        lexical = sum(weight[w] for w in claim & source) / sum(weight[w] for w in claim)
         if lexical >= LEXICAL_SUPPORT or self.encode is None:
             return lexical >= LEXICAL_SUPPORT
         if lexical < LEXICAL_WITH_MEANING:
@@ -119,13 +136,15 @@ class SupportCheck:
         changed = False
         for sentence in split_sentences(text):
             refs = [int(r) for r in _CITATION_RE.findall(sentence) if 1 <= int(r) <= len(hits)]
-            if refs and all(self.supports(sentence, hits[r - 1]) for r in refs):
+            if refs and all(self.supports(sentence, hits[r - 1], hits) for r in refs):
                 kept.append(sentence)
                 continue
             if not claim_words(sentence, "en") and not refs:
                 kept.append(sentence)
                 continue
-            better = next((i for i, hit in enumerate(hits, start=1) if self.supports(sentence, hit)), None)
+            better = next(
+                (i for i, hit in enumerate(hits, start=1) if self.supports(sentence, hit, hits)), None
+            )
             changed = True
             if better is None:
                 removed.append(sentence)

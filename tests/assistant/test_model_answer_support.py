@@ -63,6 +63,17 @@ def test_meaning_counts_only_next_to_shared_words() -> None:
     assert not with_meaning.supports("Kayaks ship free to Canada [1].", HITS[0])
 
 
+def test_words_every_retrieved_passage_shares_are_weak_evidence() -> None:
+    hits = [
+        {"title": "Refunds", "locale": "en", "text": f"Maple & Moss gift card refund note {i}."}
+        for i in range(6)
+    ]
+    invented = "Maple & Moss refunds every order twice as a loyalty gift [1]."
+    # Alone, most of its words are in the passage; among passages that all share them, they prove nothing.
+    assert SupportCheck().supports("Maple & Moss gift card refunds [1].", hits[0], hits)
+    assert not SupportCheck().supports(invented, hits[0], hits)
+
+
 @pytest.fixture
 def stopped() -> Iterator[list[Any]]:
     stops: list[Any] = []
