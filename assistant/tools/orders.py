@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from assistant.shop.schema import Address, Product
+from assistant.shop.schema import Address, Order, Product, User
 from assistant.tools import policies, wording
 from assistant.tools.base import ToolArgs, ToolContext, ToolKind, tool
 from assistant.tools.lookups import Id, OrderIdArgs
@@ -97,10 +97,21 @@ def _products_of(ctx: ToolContext, product_ids: set[str]) -> dict[str, Product]:
     return products
 
 
+def _saved(ctx: ToolContext, plan: Order | tuple[Order, User], user: User | None = None) -> dict[str, Any]:
+    """Store a policy's plan (the new order, the owner's new record when it changed); the tool's result."""
+    new_order, new_user = plan if isinstance(plan, tuple) else (plan, None)
+    ctx.shop.save_order(new_order)
+    if new_user is not None and new_user != user:
+        ctx.shop.save_user(new_user)
+    return new_order.to_tau2()
+
+
 @tool(
     WRITE,
     CancelArgs,
-    statuses=PENDING_ONLY, describe=wording.describe_cancel, report=wording.report_cancel,
+    statuses=PENDING_ONLY,
+    describe=wording.describe_cancel,
+    report=wording.report_cancel,
 )
 def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
     """Cancel a pending order. If the order is already processed or delivered, it cannot be cancelled.
@@ -111,30 +122,28 @@ def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
     returns the order details after the cancellation."""
     order = ctx.order(args.order_id)
     user = ctx.owner(order)
-    new_order, new_user = policies.plan_cancel(order, user, args.reason)
-    ctx.shop.save_order(new_order)
-    if new_user != user:
-        ctx.shop.save_user(new_user)
-    return new_order.to_tau2()
+    return _saved(ctx, policies.plan_cancel(order, user, args.reason), user)
 
 
 @tool(
     WRITE,
     OrderAddressArgs,
-    statuses=PENDING_ONLY, describe=wording.describe_order_address, report=wording.report_order_address,
+    statuses=PENDING_ONLY,
+    describe=wording.describe_order_address,
+    report=wording.report_order_address,
 )
 def modify_pending_order_address(ctx: ToolContext, args: OrderAddressArgs) -> dict[str, Any]:
     """Modify the shipping address of a pending order. The agent needs to explain the modification detail
     and ask for explicit user confirmation (yes/no) to proceed."""
-    new_order = policies.plan_modify_address(ctx.order(args.order_id), args.to_address())
-    ctx.shop.save_order(new_order)
-    return new_order.to_tau2()
+    return _saved(ctx, policies.plan_modify_address(ctx.order(args.order_id), args.to_address()))
 
 
 @tool(
     WRITE,
     ItemChangeArgs,
-    statuses=PENDING_ONLY, describe=wording.describe_item_change, report=wording.report_item_change,
+    statuses=PENDING_ONLY,
+    describe=wording.describe_item_change,
+    report=wording.report_item_change,
 )
 def modify_pending_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[str, Any]:
     """Modify items in a pending order to new items of the same product type. For a pending order, this
@@ -143,36 +152,32 @@ def modify_pending_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[s
     order = ctx.order(args.order_id)
     user = ctx.owner(order)
     products = _products_of(ctx, {item.product_id for item in order.items})
-    new_order, new_user = policies.plan_modify_items(
+    plan = policies.plan_modify_items(
         order, user, products, args.item_ids, args.new_item_ids, args.payment_method_id
     )
-    ctx.shop.save_order(new_order)
-    if new_user != user:
-        ctx.shop.save_user(new_user)
-    return new_order.to_tau2()
+    return _saved(ctx, plan, user)
 
 
 @tool(
     WRITE,
     PaymentArgs,
-    statuses=PENDING_ONLY, describe=wording.describe_order_payment, report=wording.report_order_payment,
+    statuses=PENDING_ONLY,
+    describe=wording.describe_order_payment,
+    report=wording.report_order_payment,
 )
 def modify_pending_order_payment(ctx: ToolContext, args: PaymentArgs) -> dict[str, Any]:
     """Modify the payment method of a pending order. The agent needs to explain the modification detail
     and ask for explicit user confirmation (yes/no) to proceed."""
     order = ctx.order(args.order_id)
     user = ctx.owner(order)
-    new_order, new_user = policies.plan_modify_payment(order, user, args.payment_method_id)
-    ctx.shop.save_order(new_order)
-    if new_user != user:
-        ctx.shop.save_user(new_user)
-    return new_order.to_tau2()
+    return _saved(ctx, policies.plan_modify_payment(order, user, args.payment_method_id), user)
 
 
 @tool(
     WRITE,
     UserAddressArgs,
-    describe=wording.describe_user_address, report=wording.report_user_address,
+    describe=wording.describe_user_address,
+    report=wording.report_user_address,
 )
 def modify_user_address(ctx: ToolContext, args: UserAddressArgs) -> dict[str, Any]:
     """Modify the default address of a user. The agent needs to explain the modification detail and ask
@@ -185,22 +190,24 @@ def modify_user_address(ctx: ToolContext, args: UserAddressArgs) -> dict[str, An
 @tool(
     WRITE,
     ReturnArgs,
-    statuses=DELIVERED_ONLY, describe=wording.describe_return, report=wording.report_return,
+    statuses=DELIVERED_ONLY,
+    describe=wording.describe_return,
+    report=wording.report_return,
 )
 def return_delivered_order_items(ctx: ToolContext, args: ReturnArgs) -> dict[str, Any]:
     """Return some items of a delivered order. The order status will be changed to 'return requested'.
     The agent needs to explain the return detail and ask for explicit user confirmation (yes/no) to
     proceed. The user will receive follow-up email for how and where to return the item."""
     order = ctx.order(args.order_id)
-    new_order = policies.plan_return(order, ctx.owner(order), args.item_ids, args.payment_method_id)
-    ctx.shop.save_order(new_order)
-    return new_order.to_tau2()
+    return _saved(ctx, policies.plan_return(order, ctx.owner(order), args.item_ids, args.payment_method_id))
 
 
 @tool(
     WRITE,
     ItemChangeArgs,
-    statuses=DELIVERED_ONLY, describe=wording.describe_exchange, report=wording.report_item_change,
+    statuses=DELIVERED_ONLY,
+    describe=wording.describe_exchange,
+    report=wording.report_item_change,
 )
 def exchange_delivered_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[str, Any]:
     """Exchange items in a delivered order to new items of the same product type. For a delivered order,
@@ -208,11 +215,13 @@ def exchange_delivered_order_items(ctx: ToolContext, args: ItemChangeArgs) -> di
     and ask for explicit user confirmation (yes/no) to proceed."""
     order = ctx.order(args.order_id)
     products = _products_of(ctx, {item.product_id for item in order.items})
-    new_order = policies.plan_exchange(
-        order, ctx.owner(order), products, args.item_ids, args.new_item_ids, args.payment_method_id
+    owner = ctx.owner(order)
+    return _saved(
+        ctx,
+        policies.plan_exchange(
+            order, owner, products, args.item_ids, args.new_item_ids, args.payment_method_id
+        ),
     )
-    ctx.shop.save_order(new_order)
-    return new_order.to_tau2()
 
 
 SPECS = (
