@@ -70,11 +70,11 @@ def main() -> None:
     tmp = None
     if args.data_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="parley-bench-")
-        settings = Settings(data_dir=Path(tmp.name), llm_provider="offline", _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(data_dir=Path(tmp.name), llm_provider="offline", identity_policy="tau2_benchmark", _env_file=None)  # type: ignore[call-arg]
         print("building the sample shop and help centre ...", flush=True)
         build(settings)
     else:
-        settings = Settings(data_dir=args.data_dir, llm_provider="offline", _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(data_dir=args.data_dir, llm_provider="offline", identity_policy="tau2_benchmark", _env_file=None)  # type: ignore[call-arg]
     service = SupportService(settings)
 
     conversation, _ = service.start_conversation(channel="bench")
