@@ -21,7 +21,7 @@ from assistant.agent import TurnContext, guard_history
 from assistant.confirmations import classify_confirmation
 from assistant.contacts.memory import ContactMemory
 from assistant.identity.policy import lookup_signs_in
-from assistant.identity.signin import held_request
+from assistant.identity.signin import email_in, held_request, typed_code
 from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
 from assistant.prompts import Replies
@@ -199,6 +199,12 @@ class SupportService:
         """The sign-in flow's answer (a code sent, a wrong code...) as the turn's result; or, when the code
         signed the conversation in and a request waits, (the signed-in conversation, that request, the
         note to put before its answer); None when the message is not for the flow."""
+        if (
+            typed_code(text) is None
+            and email_in(text) is not None
+            and self._takes_over(conversation.id, text)
+        ):
+            return None  # "a person, now! I'm ann@..." goes to a person (the guard, in the agent run)
         outcome = self.parts.sign_in.handle(conversation.id, text, language)
         if outcome is None:
             return None
@@ -251,6 +257,11 @@ class SupportService:
         # Something else entirely: drop the pending change, then handle the new message.
         self._run(_decisions("reject", len(pending)), turn, None)
         return {"messages": [*self._agent_notes(turn.id), HumanMessage(text)]}
+
+    def _takes_over(self, conversation_id: str, text: str) -> bool:
+        """Whether the guard would hand this message to a person (read before a code is sent for it)."""
+        config = {"configurable": {"thread_id": conversation_id}}
+        return self.parts.guard.evaluate(text, guard_history(self._state_messages(config))).takeover
 
     def _run_turn(
         self, turn: _Turn, run_input: Any, on_token: TokenCallback | None, prefix: str = ""

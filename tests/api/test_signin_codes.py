@@ -208,3 +208,11 @@ def test_code_flow_in_french(api: VerifiedApi) -> None:
         api.client, cid, headers, f"Bonjour, mon adresse est {d.DEMO_SECOND_USER_EMAIL}, où est ma commande ?"
     )
     assert "code à 6 chiffres" in reply["reply"]
+
+
+def test_asking_for_a_person_goes_to_a_person_not_to_a_code(api: VerifiedApi) -> None:
+    email = "person.wanted.77@example.com"
+    cid, headers = start(api.client)
+    reply = turn(api.client, cid, headers, f"I want to talk to a human agent now. My email is {email}")
+    assert reply["handover"] is True and "code" not in reply["reply"]
+    assert api.mails_to(email) == []
