@@ -19,6 +19,8 @@ from assistant.shop import demo as d
 from tests.api.helpers import TOKEN_SECRET, make_settings, start, turn
 from tests.api.verified import VerifiedApi, verified_api
 
+pytestmark = pytest.mark.slow  # a real API on the prepared sample shop, or `parley serve` processes
+
 UNKNOWN_EMAIL = "nobody.here.4242@example.com"
 
 

@@ -19,6 +19,8 @@ from tests.api.helpers import TOKEN_SECRET
 from tests.api.verified import VerifiedApi, verified_api
 from tests.security.probes import GUESS, Probe, Secrets, generate
 
+pytestmark = pytest.mark.slow  # a real API on the prepared sample shop, or `parley serve` processes
+
 SHOP = generate_shop()  # seed 7: the shop `parley generate-shop --load` builds for the prepared data dir
 ATTACKER = "lucas_devries_1002"  # an honest customer of the shop, probing everybody else
 MAX_LIFETIME_S = 86_400

@@ -10,6 +10,7 @@ import sys
 import time
 from pathlib import Path
 
+import pytest
 from fastapi import FastAPI
 from fastapi.testclient import TestClient
 
@@ -18,6 +19,8 @@ from knowledge.settings import Settings
 from tests.conftest import REPO_ROOT, free_port
 from ui.demo import demo_settings
 from ui.outbox import DevOutbox, outbox_router
+
+pytestmark = pytest.mark.slow  # a real API on the prepared sample shop, or `parley serve` processes
 
 STRONG_SECRET = "serve-safety-secret-0123456789abcdef"
 STRONG_KEY = "serve-safety-agent-key-0123456789abcdef"
