@@ -98,7 +98,7 @@ def verify_customer_token(token: str, settings: Settings) -> str:
     from assistant.identity.tokens import verify_customer_token as verify
 
     try:
-        return verify(token, settings.customer_token_secret)
+        return verify(token, settings.customer_token_secret, settings.customer_token_max_lifetime_s)
     except InvalidCustomerToken as exc:
         raise ScriptError(f"line 1: {exc}") from None
 
