@@ -176,4 +176,5 @@ class ServiceParts:
             toolkit=self.toolkit,
             guard=guard,
             checkpointer=self.checkpointer,
+            actions=self.conversations.actions,
         )

@@ -18,15 +18,18 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.types import Command
 
 from assistant.agent import TurnContext, guard_history
-from assistant.confirmations import classify_confirmation
+from assistant.confirmations import classify_confirmation, pending_action
 from assistant.contacts.memory import ContactMemory
+from assistant.fault_points import pause_point
 from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
 from assistant.prompts import Replies
 from assistant.records import Citation, GuardDecision, ToolCallRecord
+from assistant.recovery import already_ran, recovered_trace, recovery_notice
 from assistant.reply import compose_reply, pending_interrupts
 from assistant.routing.router import Router, route_or_queue
 from assistant.shop.store import ShopStore
+from assistant.store.actions import ActionRecord
 from assistant.store.conversations import Conversation, ConversationStore, Message
 from assistant.store.models import ConversationStatus, MessageRole
 from assistant.tools.base import CustomerScope
@@ -83,6 +86,8 @@ class _Turn:
     scope: CustomerScope
     started: float
     config: dict[str, Any]
+    # Changes an earlier turn made but never told the customer about (a crash before its reply).
+    recovered: list[ActionRecord] = field(default_factory=list)
 
     @property
     def id(self) -> str:
@@ -94,6 +99,18 @@ class _Turn:
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
+
+
+@dataclass
+class _AskAgain:
+    """The answer to a pending change was neither a clear yes nor a clear no: ask again, change nothing."""
+
+    actions: list[dict[str, Any]]
+
+
+@dataclass
+class _Recovered:
+    """The message answered a change that already ran before a crash: the notice is the whole reply."""
 
 
 def _decisions(kind: str, count: int) -> Command:
@@ -149,41 +166,68 @@ class SupportService:
         return conversation, secret
 
     def customer_turn(
-        self, conversation_id: str, text: str, on_token: TokenCallback | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        on_token: TokenCallback | None = None,
+        action_id: str | None = None,
     ) -> TurnResult:
+        """`action_id`: the pending change a widget button answers (a stale or other id is not a yes)."""
         started = time.perf_counter()
         conversation = self.conversations.get(conversation_id)
-        # The customer's words are stored before anything else can fail.
+        # The customer's words are stored before anything else can fail (and before waiting for the turn).
         customer_message = self.conversations.add_message(conversation_id, MessageRole.CUSTOMER, text)
+        pause_point("after_customer_message")
         if conversation.status != ConversationStatus.BOT:
-            return TurnResult(
-                conversation_id=conversation_id,
-                status=conversation.status,
-                reply=None,
-                customer_seq=customer_message.seq,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                provider=self.provider,
+            return self._silent(conversation, customer_message, started)
+        # One turn at a time per conversation, across workers: a reply answers its own message.
+        with self.conversations.turns.hold(conversation_id):
+            conversation = self.conversations.get(conversation_id)
+            if conversation.status != ConversationStatus.BOT:
+                return self._silent(conversation, customer_message, started)
+            turn = _Turn(
+                conversation=conversation,
+                customer_message=customer_message,
+                language=detect_language(text, default=conversation.language or "en"),
+                scope=CustomerScope.customer(conversation.user_id),
+                started=started,
+                config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
+                recovered=self.conversations.actions.unreported(conversation_id),
             )
-        turn = _Turn(
-            conversation=conversation,
-            customer_message=customer_message,
-            language=detect_language(text, default=conversation.language or "en"),
-            scope=CustomerScope.customer(conversation.user_id),
-            started=started,
-            config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
+            run_input = self._run_input(turn, text, action_id)
+            if isinstance(run_input, GuardDecision):
+                return self._guard_handover(turn, run_input)
+            if isinstance(run_input, _AskAgain | _Recovered):
+                return self._answer_without_agent(turn, run_input)
+            return self._run_turn(turn, run_input, on_token)
+
+    def _silent(self, conversation: Conversation, customer_message: Message, started: float) -> TurnResult:
+        return TurnResult(
+            conversation_id=conversation.id,
+            status=conversation.status,
+            reply=None,
+            customer_seq=customer_message.seq,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            provider=self.provider,
         )
-        run_input = self._run_input(turn, text)
-        if isinstance(run_input, GuardDecision):
-            return self._guard_handover(turn, run_input)
-        return self._run_turn(turn, run_input, on_token)
 
     # --- the steps of a turn -------------------------------------------------------------------------
-    def _run_input(self, turn: _Turn, text: str) -> Any:
+    def _run_input(self, turn: _Turn, text: str, action_id: str | None = None) -> Any:
         """What the agent runs on: the new message, or the customer's answer to a change waiting for a yes.
 
-        A guard takeover while a change waits comes back as the GuardDecision (the change is dropped).
+        A guard takeover while a change waits comes back as the GuardDecision (the change is dropped); an
+        answer that is neither a clear yes nor a clear no as _AskAgain (nothing runs, the question is asked
+        again); an answer to a change that already ran before a crash as _Recovered (the notice answers).
         """
         pending = pending_interrupts(self.parts.agent, turn.config)
+        actions: list[dict[str, Any]] = list(pending[0].get("action_requests", [])) if pending else []
+        if pending and turn.recovered and already_ran(actions, turn.recovered):
+            # The yes was given and the change ran; the crash lost the rest of that turn. Never run it twice.
+            self._run(_decisions("reject", len(pending)), turn, None)
+            pending = []
+        answer = classify_confirmation(text, pending_action(actions) if pending else None, action_id)
+        if not pending and turn.recovered and answer != "other":
+            return _Recovered()
         if not pending:
             notes: list[BaseMessage] = list(self._agent_notes(turn.id))
             if turn.conversation.user_id and not self._thread_knows_user(turn.config):
@@ -196,9 +240,10 @@ class SupportService:
         if decision.takeover:
             self._run(_decisions("reject", len(pending)), turn, None)
             return decision
-        answer = classify_confirmation(text)
         if answer in ("yes", "no"):
             return _decisions("approve" if answer == "yes" else "reject", len(pending))
+        if answer == "again":
+            return _AskAgain(actions)
         # Something else entirely: drop the pending change, then handle the new message.
         self._run(_decisions("reject", len(pending)), turn, None)
         return {"messages": [*self._agent_notes(turn.id), HumanMessage(text)]}
@@ -234,15 +279,13 @@ class SupportService:
         handover = notice is not None
         if notice is not None:
             reply.text = notice if reply.guard_handover else f"{reply.text}\n\n{notice}".strip()
+        if turn.recovered:
+            recovered = recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit)
+            reply.text = f"{recovered}\n\n{reply.text}".strip()
+            trace = [*recovered_trace(turn.recovered), *trace]
+        awaiting = reply.awaiting
         latency_ms = turn.elapsed_ms()
-        bot_message = self.conversations.add_message(
-            turn.id,
-            MessageRole.BOT,
-            reply.text,
-            citations=[c.model_dump() for c in reply.citations],
-            tool_calls=[t.model_dump(mode="json") for t in trace],
-            latency_ms=latency_ms,
-        )
+        bot_message = self._store_reply(turn, reply.text, reply.citations, trace, latency_ms)
         return TurnResult(
             conversation_id=turn.id,
             status=status,
@@ -251,7 +294,7 @@ class SupportService:
             tool_calls=trace,
             guard=guard,
             handover=handover,
-            awaiting_confirmation=reply.awaiting,
+            awaiting_confirmation=awaiting,
             failed=reply.failed,
             invalid_citations=reply.invalid_citations,
             latency_ms=latency_ms,
@@ -290,12 +333,17 @@ class SupportService:
         guard = decision.model_dump(mode="json")
         self.conversations.set_message_guard(turn.id, turn.customer_message.seq, guard)
         status, reply = self._route_handover(turn.id, guard, decision.language or turn.language)
+        trace = recovered_trace(turn.recovered)
+        if turn.recovered:
+            recovered = recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit)
+            reply = f"{recovered}\n\n{reply}"
         latency_ms = turn.elapsed_ms()
-        bot_message = self.conversations.add_message(turn.id, MessageRole.BOT, reply, latency_ms=latency_ms)
+        bot_message = self._store_reply(turn, reply, [], trace, latency_ms)
         return TurnResult(
             conversation_id=turn.id,
             status=status,
             reply=reply,
+            tool_calls=trace,
             guard=decision,
             handover=True,
             latency_ms=latency_ms,
@@ -303,6 +351,56 @@ class SupportService:
             reply_seq=bot_message.seq,
             provider=self.provider,
         )
+
+    def _answer_without_agent(self, turn: _Turn, answer: _AskAgain | _Recovered) -> TurnResult:
+        """The question asked again (nothing runs), or the notice of a change that ran before a crash."""
+        parts: list[str] = []
+        trace = recovered_trace(turn.recovered)
+        if turn.recovered:
+            parts.append(recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit))
+        awaiting: dict[str, Any] | None = None
+        if isinstance(answer, _AskAgain):
+            descriptions = "; ".join(a.get("description", a.get("name", "")) for a in answer.actions)
+            parts.append(self.replies("confirm_again", turn.language, description=descriptions))
+            awaiting = {"actions": answer.actions, "action_id": pending_action(answer.actions).action_id}
+        else:
+            parts.append(self.replies("anything_else", turn.language))
+        text = "\n\n".join(parts)
+        latency_ms = turn.elapsed_ms()
+        bot_message = self._store_reply(turn, text, [], trace, latency_ms)
+        return TurnResult(
+            conversation_id=turn.id,
+            status=ConversationStatus.BOT,
+            reply=text,
+            tool_calls=trace,
+            awaiting_confirmation=awaiting,
+            latency_ms=latency_ms,
+            customer_seq=turn.customer_message.seq,
+            reply_seq=bot_message.seq,
+            provider=self.provider,
+        )
+
+    def _store_reply(
+        self,
+        turn: _Turn,
+        text: str,
+        citations: list[Citation],
+        trace: list[ToolCallRecord],
+        latency_ms: float,
+    ) -> Message:
+        """Persist the bot's reply, then mark every change recorded so far as reported by it."""
+        pause_point("before_reply")
+        message = self.conversations.add_message(
+            turn.id,
+            MessageRole.BOT,
+            text,
+            citations=[c.model_dump() for c in citations],
+            tool_calls=[t.model_dump(mode="json") for t in trace],
+            latency_ms=latency_ms,
+        )
+        unreported = self.conversations.actions.unreported(turn.id)
+        self.conversations.actions.mark_reported([r.id for r in unreported], message.seq)
+        return message
 
     # --- agent plumbing ------------------------------------------------------------------------------
     def _run(self, run_input: Any, turn: _Turn, on_token: TokenCallback | None) -> Any:

@@ -18,8 +18,10 @@ from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
 from assistant.db import session_factory
+from assistant.store.actions import ActionLog
 from assistant.store.models import ConversationRow, ConversationStatus, MessageRole, MessageRow, utcnow
 from assistant.store.suggestions import SuggestionStore
+from assistant.store.turns import TurnLocks
 from assistant.store.views import (
     DESK_TIMES,
     Conversation,
@@ -56,6 +58,8 @@ class ConversationStore(SuggestionStore):
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self._sessions = session_factory(database_url)
+        self.actions = ActionLog(self._sessions)  # the write-ahead record of shop changes
+        self.turns = TurnLocks(self._sessions)  # one turn at a time per conversation
 
     def migrate(self) -> None:
         from assistant.db import migrate
