@@ -11,13 +11,12 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.types import Command
 
-from assistant.agent import TurnContext, guard_history
+from assistant.agent import guard_history
 from assistant.confirmations import classify_confirmation, pending_action
 from assistant.contacts.memory import ContactMemory
 from assistant.fault_points import pause_point
@@ -29,88 +28,17 @@ from assistant.recovery import already_ran, recovered_trace, recovery_notice
 from assistant.reply import compose_reply, pending_interrupts
 from assistant.routing.router import Router, route_or_queue
 from assistant.shop.store import ShopStore
-from assistant.store.actions import ActionRecord
 from assistant.store.conversations import Conversation, ConversationStore, Message
 from assistant.store.models import ConversationStatus, MessageRole
 from assistant.tools.base import CustomerScope
 from assistant.tools.help_center import HelpCenter
 from assistant.tools.outcomes import tool_trace
+from assistant.turn import AskAgain, Recovered, Turn, TurnResult
 from knowledge.language import detect_language
 from knowledge.settings import Settings
 
 TokenCallback = Callable[[str], None]
 RECURSION_LIMIT = 60
-
-
-@dataclass
-class TurnResult:
-    conversation_id: str
-    status: ConversationStatus
-    reply: str | None  # None: the bot stays silent (a human has the conversation)
-    citations: list[Citation] = field(default_factory=list)
-    tool_calls: list[ToolCallRecord] = field(default_factory=list)
-    guard: GuardDecision | None = None
-    handover: bool = False
-    awaiting_confirmation: dict[str, Any] | None = None
-    failed: bool = False
-    invalid_citations: list[int] = field(default_factory=list)
-    latency_ms: float = 0.0
-    customer_seq: int = 0
-    reply_seq: int | None = None
-    provider: str = "offline"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "conversation_id": self.conversation_id,
-            "status": self.status.value,
-            "reply": self.reply,
-            "citations": [c.model_dump() for c in self.citations],
-            "tool_calls": [t.model_dump(mode="json") for t in self.tool_calls],
-            "guard": self.guard.model_dump(mode="json") if self.guard else None,
-            "handover": self.handover,
-            "awaiting_confirmation": self.awaiting_confirmation,
-            "failed": self.failed,
-            "invalid_citations": self.invalid_citations,
-            "latency_ms": round(self.latency_ms, 1),
-            "provider": self.provider,
-        }
-
-
-@dataclass
-class _Turn:
-    """One customer turn in progress."""
-
-    conversation: Conversation
-    customer_message: Message
-    language: str
-    scope: CustomerScope
-    started: float
-    config: dict[str, Any]
-    # Changes an earlier turn made but never told the customer about (a crash before its reply).
-    recovered: list[ActionRecord] = field(default_factory=list)
-
-    @property
-    def id(self) -> str:
-        return self.conversation.id
-
-    @property
-    def context(self) -> TurnContext:
-        return TurnContext(scope=self.scope, conversation_id=self.id, language=self.language)
-
-    def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000
-
-
-@dataclass
-class _AskAgain:
-    """The answer to a pending change was neither a clear yes nor a clear no: ask again, change nothing."""
-
-    actions: list[dict[str, Any]]
-
-
-@dataclass
-class _Recovered:
-    """The message answered a change that already ran before a crash: the notice is the whole reply."""
 
 
 def _decisions(kind: str, count: int) -> Command:
@@ -185,7 +113,7 @@ class SupportService:
             conversation = self.conversations.get(conversation_id)
             if conversation.status != ConversationStatus.BOT:
                 return self._silent(conversation, customer_message, started)
-            turn = _Turn(
+            turn = Turn(
                 conversation=conversation,
                 customer_message=customer_message,
                 language=detect_language(text, default=conversation.language or "en"),
@@ -197,7 +125,7 @@ class SupportService:
             run_input = self._run_input(turn, text, action_id)
             if isinstance(run_input, GuardDecision):
                 return self._guard_handover(turn, run_input)
-            if isinstance(run_input, _AskAgain | _Recovered):
+            if isinstance(run_input, AskAgain | Recovered):
                 return self._answer_without_agent(turn, run_input)
             return self._run_turn(turn, run_input, on_token)
 
@@ -212,12 +140,12 @@ class SupportService:
         )
 
     # --- the steps of a turn -------------------------------------------------------------------------
-    def _run_input(self, turn: _Turn, text: str, action_id: str | None = None) -> Any:
+    def _run_input(self, turn: Turn, text: str, action_id: str | None = None) -> Any:
         """What the agent runs on: the new message, or the customer's answer to a change waiting for a yes.
 
         A guard takeover while a change waits comes back as the GuardDecision (the change is dropped); an
-        answer that is neither a clear yes nor a clear no as _AskAgain (nothing runs, the question is asked
-        again); an answer to a change that already ran before a crash as _Recovered (the notice answers).
+        answer that is neither a clear yes nor a clear no as AskAgain (nothing runs, the question is asked
+        again); an answer to a change that already ran before a crash as Recovered (the notice answers).
         """
         pending = pending_interrupts(self.parts.agent, turn.config)
         actions: list[dict[str, Any]] = list(pending[0].get("action_requests", [])) if pending else []
@@ -227,7 +155,7 @@ class SupportService:
             pending = []
         answer = classify_confirmation(text, pending_action(actions) if pending else None, action_id)
         if not pending and turn.recovered and answer != "other":
-            return _Recovered()
+            return Recovered()
         if not pending:
             notes: list[BaseMessage] = list(self._agent_notes(turn.id))
             if turn.conversation.user_id and not self._thread_knows_user(turn.config):
@@ -243,12 +171,12 @@ class SupportService:
         if answer in ("yes", "no"):
             return _decisions("approve" if answer == "yes" else "reject", len(pending))
         if answer == "again":
-            return _AskAgain(actions)
+            return AskAgain(actions)
         # Something else entirely: drop the pending change, then handle the new message.
         self._run(_decisions("reject", len(pending)), turn, None)
         return {"messages": [*self._agent_notes(turn.id), HumanMessage(text)]}
 
-    def _run_turn(self, turn: _Turn, run_input: Any, on_token: TokenCallback | None) -> TurnResult:
+    def _run_turn(self, turn: Turn, run_input: Any, on_token: TokenCallback | None) -> TurnResult:
         agent = self.parts.agent
         # An approved (or declined) WRITE sits in the message before the interrupt: trace it in this turn,
         # the turn in which it ran, with its result.
@@ -304,7 +232,7 @@ class SupportService:
         )
 
     def _handover(
-        self, turn: _Turn, guard: GuardDecision | None, trace: list[ToolCallRecord]
+        self, turn: Turn, guard: GuardDecision | None, trace: list[ToolCallRecord]
     ) -> tuple[ConversationStatus, str | None]:
         """The guard's takeover, or the agent's transfer to a person, routes the conversation to the desk;
         the notice tells the customer where they stand. No handover: (BOT, None)."""
@@ -328,7 +256,7 @@ class SupportService:
     ) -> tuple[ConversationStatus, str]:
         return route_or_queue(self.router, self.conversations, conversation_id, decision, language)
 
-    def _guard_handover(self, turn: _Turn, decision: GuardDecision) -> TurnResult:
+    def _guard_handover(self, turn: Turn, decision: GuardDecision) -> TurnResult:
         """The guard took over while a change waited for a yes: the change is dropped, a person is asked."""
         guard = decision.model_dump(mode="json")
         self.conversations.set_message_guard(turn.id, turn.customer_message.seq, guard)
@@ -352,25 +280,32 @@ class SupportService:
             provider=self.provider,
         )
 
-    def _answer_without_agent(self, turn: _Turn, answer: _AskAgain | _Recovered) -> TurnResult:
+    def _answer_without_agent(self, turn: Turn, answer: AskAgain | Recovered) -> TurnResult:
         """The question asked again (nothing runs), or the notice of a change that ran before a crash."""
         parts: list[str] = []
         trace = recovered_trace(turn.recovered)
         if turn.recovered:
             parts.append(recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit))
         awaiting: dict[str, Any] | None = None
-        if isinstance(answer, _AskAgain):
+        if isinstance(answer, AskAgain):
             descriptions = "; ".join(a.get("description", a.get("name", "")) for a in answer.actions)
             parts.append(self.replies("confirm_again", turn.language, description=descriptions))
             awaiting = {"actions": answer.actions, "action_id": pending_action(answer.actions).action_id}
-        else:
+        status = ConversationStatus.BOT
+        if isinstance(answer, Recovered) and any(r.status == "started" for r in turn.recovered):
+            # Whether the change went through is unknown: a person checks (the notice says so).
+            decision = {"takeover": True, "trigger": "unfinished_action", "reason": parts[0], "severity": 0.6}
+            status, notice = self._route_handover(turn.id, decision, turn.language)
+            parts.append(notice)
+        elif isinstance(answer, Recovered):
             parts.append(self.replies("anything_else", turn.language))
         text = "\n\n".join(parts)
         latency_ms = turn.elapsed_ms()
         bot_message = self._store_reply(turn, text, [], trace, latency_ms)
         return TurnResult(
             conversation_id=turn.id,
-            status=ConversationStatus.BOT,
+            status=status,
+            handover=status != ConversationStatus.BOT,
             reply=text,
             tool_calls=trace,
             awaiting_confirmation=awaiting,
@@ -382,7 +317,7 @@ class SupportService:
 
     def _store_reply(
         self,
-        turn: _Turn,
+        turn: Turn,
         text: str,
         citations: list[Citation],
         trace: list[ToolCallRecord],
@@ -403,7 +338,7 @@ class SupportService:
         return message
 
     # --- agent plumbing ------------------------------------------------------------------------------
-    def _run(self, run_input: Any, turn: _Turn, on_token: TokenCallback | None) -> Any:
+    def _run(self, run_input: Any, turn: Turn, on_token: TokenCallback | None) -> Any:
         state: Any = {}
         stream = self.parts.agent.stream(
             run_input, turn.config, context=turn.context, stream_mode=["messages", "values"]
