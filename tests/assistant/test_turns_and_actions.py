@@ -67,7 +67,7 @@ def check_yes_no_yes(service: SupportService) -> None:
     # At most one cancellation, only ever in answer to a "yes"; the "no" never gets "Done: cancelled".
     assert len(writes) <= 1 and all(text == "yes" for text, _ in writes), writes
     no_result = results[1]
-    assert not any(t.name in WRITES for t in no_result.tool_calls), no_result.reply
+    assert not any(t.name in WRITES and t.ok for t in no_result.tool_calls), no_result.reply
     assert len(service.conversations.actions.for_conversation(conversation.id)) == len(writes)
     # Each reply answers its own message, and is the stored message with that text.
     stored = {m.seq: m for m in service.conversations.messages(conversation.id)}
