@@ -111,4 +111,3 @@ def test_an_expired_lease_from_another_host_is_taken_over(store: ConversationSto
 )
 def test_fault_point_specs(spec: str, name: str, expected: int | None) -> None:
     assert wanted_hit(spec, name) == expected
-
