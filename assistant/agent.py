@@ -2,6 +2,7 @@
 
     guard (before the agent: sentiment, explicit asks, loops -> hand over to a human)
     confirm WRITE tools (human-in-the-loop: the customer must say yes to the listed change)
+    record WRITE tools in the conversation as they run (write-ahead: started, then done / failed)
     retry tools on transient database errors
     redact card numbers (only what goes to a remote model)
     model fallback (remote model fails, times out or returns an invalid tool call -> offline planner)
@@ -39,9 +40,11 @@ from sqlalchemy.exc import OperationalError
 
 from assistant.guard.guard import SentimentGuard, TurnRecord, handover_message
 from assistant.prompts import load_prompt
+from assistant.store.actions import ActionLog
 from assistant.tools.base import CustomerScope
 from assistant.tools.outcomes import Facts
 from assistant.tools.toolkit import Toolkit
+from assistant.write_records import RecordWrites
 from knowledge.settings import Settings
 
 MODEL_CALL_LIMIT = 12
@@ -170,6 +173,7 @@ def build_agent(
     checkpointer: Checkpointer,
     primary_model: BaseChatModel | None = None,
     confirm_writes: bool = True,
+    actions: ActionLog | None = None,
 ) -> Any:
     """The agent graph. With a primary (remote) model, the offline planner is its fallback."""
     tools = toolkit.langchain_tools()
@@ -198,6 +202,8 @@ def build_agent(
                 }
             )
         )
+    if actions is not None:  # write-ahead record of each WRITE, around its retries
+        middleware.append(RecordWrites(actions, frozenset(toolkit.write_names)))
     # A locked or briefly unreachable database is retried; a tool that still fails tells the model so.
     middleware.append(
         ToolRetryMiddleware(max_retries=2, retry_on=(OperationalError,), initial_delay=0.2, max_delay=2.0)

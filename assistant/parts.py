@@ -201,4 +201,5 @@ class ServiceParts:
             toolkit=self.toolkit,
             guard=guard,
             checkpointer=self.checkpointer,
+            actions=self.conversations.actions,
         )

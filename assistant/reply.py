@@ -24,6 +24,7 @@ from typing import Any
 import numpy as np
 from langchain_core.messages import AIMessage, BaseMessage
 
+from assistant.confirmations import pending_action
 from assistant.prompts import Replies
 from assistant.records import Citation, ToolCallRecord
 from knowledge.language import SUPPORTED_LANGUAGES, detect_language, fold, stopwords
@@ -166,7 +167,7 @@ class ComposedReply:
     text: str
     citations: list[Citation] = field(default_factory=list)
     invalid_citations: list[int] = field(default_factory=list)
-    awaiting: dict[str, Any] | None = None  # {"actions": [...]} while a WRITE waits for the yes
+    awaiting: dict[str, Any] | None = None  # {"actions": [...], "action_id": ...} while a WRITE waits
     failed: bool = False  # the bot could not help (counted by the guard's loop detection)
     empty: bool = False  # the run ended with no final message at all
     guard_handover: bool = False  # the guard ended the run with its handover message
@@ -186,9 +187,8 @@ def compose_reply(
     if interrupts:
         actions = interrupts[0].get("action_requests", [])
         descriptions = "; ".join(a.get("description", a["name"]) for a in actions)
-        return ComposedReply(
-            text=replies("confirm", language, description=descriptions), awaiting={"actions": actions}
-        )
+        awaiting = {"actions": actions, "action_id": pending_action(actions).action_id}
+        return ComposedReply(text=replies("confirm", language, description=descriptions), awaiting=awaiting)
     final = next((m for m in reversed(run_messages) if isinstance(m, AIMessage) and not m.tool_calls), None)
     raw = str(final.content) if final is not None else replies("clarify", language)
     meta = (final.response_metadata or {}).get("parley", {}) if final is not None else {}

@@ -11,21 +11,22 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from dataclasses import dataclass, field
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.types import Command
 
-from assistant.agent import TurnContext, guard_history
-from assistant.confirmations import classify_confirmation
+from assistant.agent import guard_history
+from assistant.confirmations import classify_confirmation, pending_action
 from assistant.contacts.memory import ContactMemory
+from assistant.fault_points import pause_point
 from assistant.identity.policy import lookup_signs_in
 from assistant.identity.signin import email_in, held_request, typed_code
 from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
 from assistant.prompts import Replies
 from assistant.records import Citation, GuardDecision, ToolCallRecord
+from assistant.recovery import already_ran, recovered_trace, recovery_notice
 from assistant.reply import compose_reply, pending_interrupts
 from assistant.routing.router import Router, route_or_queue
 from assistant.shop.store import ShopStore
@@ -34,68 +35,12 @@ from assistant.store.models import ConversationStatus, MessageRole
 from assistant.tools.base import CustomerScope
 from assistant.tools.help_center import HelpCenter
 from assistant.tools.outcomes import tool_trace
+from assistant.turn import AskAgain, Recovered, Turn, TurnResult
 from knowledge.language import detect_language
 from knowledge.settings import Settings
 
 TokenCallback = Callable[[str], None]
 RECURSION_LIMIT = 60
-
-
-@dataclass
-class TurnResult:
-    conversation_id: str
-    status: ConversationStatus
-    reply: str | None  # None: the bot stays silent (a human has the conversation)
-    citations: list[Citation] = field(default_factory=list)
-    tool_calls: list[ToolCallRecord] = field(default_factory=list)
-    guard: GuardDecision | None = None
-    handover: bool = False
-    awaiting_confirmation: dict[str, Any] | None = None
-    failed: bool = False
-    invalid_citations: list[int] = field(default_factory=list)
-    latency_ms: float = 0.0
-    customer_seq: int = 0
-    reply_seq: int | None = None
-    provider: str = "offline"
-
-    def as_dict(self) -> dict[str, Any]:
-        return {
-            "conversation_id": self.conversation_id,
-            "status": self.status.value,
-            "reply": self.reply,
-            "citations": [c.model_dump() for c in self.citations],
-            "tool_calls": [t.model_dump(mode="json") for t in self.tool_calls],
-            "guard": self.guard.model_dump(mode="json") if self.guard else None,
-            "handover": self.handover,
-            "awaiting_confirmation": self.awaiting_confirmation,
-            "failed": self.failed,
-            "invalid_citations": self.invalid_citations,
-            "latency_ms": round(self.latency_ms, 1),
-            "provider": self.provider,
-        }
-
-
-@dataclass
-class _Turn:
-    """One customer turn in progress."""
-
-    conversation: Conversation
-    customer_message: Message
-    language: str
-    scope: CustomerScope
-    started: float
-    config: dict[str, Any]
-
-    @property
-    def id(self) -> str:
-        return self.conversation.id
-
-    @property
-    def context(self) -> TurnContext:
-        return TurnContext(scope=self.scope, conversation_id=self.id, language=self.language)
-
-    def elapsed_ms(self) -> float:
-        return (time.perf_counter() - self.started) * 1000
 
 
 def _decisions(kind: str, count: int) -> Command:
@@ -151,42 +96,59 @@ class SupportService:
         return conversation, secret
 
     def customer_turn(
-        self, conversation_id: str, text: str, on_token: TokenCallback | None = None
+        self,
+        conversation_id: str,
+        text: str,
+        on_token: TokenCallback | None = None,
+        action_id: str | None = None,
     ) -> TurnResult:
+        """`action_id`: the pending change a widget button answers (a stale or other id is not a yes)."""
         started = time.perf_counter()
         conversation = self.conversations.get(conversation_id)
-        # The customer's words are stored before anything else can fail.
+        # The customer's words are stored before anything else can fail (and before waiting for the turn).
         customer_message = self.conversations.add_message(conversation_id, MessageRole.CUSTOMER, text)
+        pause_point("after_customer_message")
         if conversation.status != ConversationStatus.BOT:
-            return TurnResult(
-                conversation_id=conversation_id,
-                status=conversation.status,
-                reply=None,
-                customer_seq=customer_message.seq,
-                latency_ms=(time.perf_counter() - started) * 1000,
-                provider=self.provider,
+            return self._silent(conversation, customer_message, started)
+        # One turn at a time per conversation, across workers: a reply answers its own message.
+        with self.conversations.turns.hold(conversation_id):
+            conversation = self.conversations.get(conversation_id)
+            if conversation.status != ConversationStatus.BOT:
+                return self._silent(conversation, customer_message, started)
+            language = detect_language(text, default=conversation.language or "en")
+            signed_in_note = ""
+            if conversation.user_id is None and not self._lookup_signs_in:
+                # Verified identity: an email starts a one-time code, the code typed back signs in.
+                signing = self._code_sign_in(conversation, customer_message, text, language)
+                if isinstance(signing, TurnResult):
+                    return signing
+                if signing is not None:
+                    conversation, text, signed_in_note = signing
+            turn = Turn(
+                conversation=conversation,
+                customer_message=customer_message,
+                language=language,
+                scope=CustomerScope.customer(conversation.user_id, lookup_signs_in=self._lookup_signs_in),
+                started=started,
+                config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
+                recovered=self.conversations.actions.unreported(conversation_id),
             )
-        language = detect_language(text, default=conversation.language or "en")
-        signed_in_note = ""
-        if conversation.user_id is None and not self._lookup_signs_in:
-            # Verified identity: an email starts a one-time code, the code typed back signs in.
-            signing = self._code_sign_in(conversation, customer_message, text, language)
-            if isinstance(signing, TurnResult):
-                return signing
-            if signing is not None:
-                conversation, text, signed_in_note = signing
-        turn = _Turn(
-            conversation=conversation,
-            customer_message=customer_message,
-            language=language,
-            scope=CustomerScope.customer(conversation.user_id, lookup_signs_in=self._lookup_signs_in),
-            started=started,
-            config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
+            run_input = self._run_input(turn, text, action_id)
+            if isinstance(run_input, GuardDecision):
+                return self._guard_handover(turn, run_input)
+            if isinstance(run_input, AskAgain | Recovered):
+                return self._answer_without_agent(turn, run_input)
+            return self._run_turn(turn, run_input, on_token, prefix=signed_in_note)
+
+    def _silent(self, conversation: Conversation, customer_message: Message, started: float) -> TurnResult:
+        return TurnResult(
+            conversation_id=conversation.id,
+            status=conversation.status,
+            reply=None,
+            customer_seq=customer_message.seq,
+            latency_ms=(time.perf_counter() - started) * 1000,
+            provider=self.provider,
         )
-        run_input = self._run_input(turn, text)
-        if isinstance(run_input, GuardDecision):
-            return self._guard_handover(turn, run_input)
-        return self._run_turn(turn, run_input, on_token, prefix=signed_in_note)
 
     # --- identity (assistant/identity: policy.py, signin.py) ------------------------------------------
     @property
@@ -233,12 +195,22 @@ class SupportService:
         )
 
     # --- the steps of a turn -------------------------------------------------------------------------
-    def _run_input(self, turn: _Turn, text: str) -> Any:
+    def _run_input(self, turn: Turn, text: str, action_id: str | None = None) -> Any:
         """What the agent runs on: the new message, or the customer's answer to a change waiting for a yes.
 
-        A guard takeover while a change waits comes back as the GuardDecision (the change is dropped).
+        A guard takeover while a change waits comes back as the GuardDecision (the change is dropped); an
+        answer that is neither a clear yes nor a clear no as AskAgain (nothing runs, the question is asked
+        again); an answer to a change that already ran before a crash as Recovered (the notice answers).
         """
         pending = pending_interrupts(self.parts.agent, turn.config)
+        actions: list[dict[str, Any]] = list(pending[0].get("action_requests", [])) if pending else []
+        if pending and turn.recovered and already_ran(actions, turn.recovered):
+            # The yes was given and the change ran; the crash lost the rest of that turn. Never run it twice.
+            self._run(_decisions("reject", len(pending)), turn, None)
+            pending = []
+        answer = classify_confirmation(text, pending_action(actions) if pending else None, action_id)
+        if not pending and turn.recovered and answer != "other":
+            return Recovered()
         if not pending:
             notes: list[BaseMessage] = list(self._agent_notes(turn.id))
             if turn.conversation.user_id and not self._thread_knows_user(turn.config):
@@ -251,9 +223,10 @@ class SupportService:
         if decision.takeover:
             self._run(_decisions("reject", len(pending)), turn, None)
             return decision
-        answer = classify_confirmation(text)
         if answer in ("yes", "no"):
             return _decisions("approve" if answer == "yes" else "reject", len(pending))
+        if answer == "again":
+            return AskAgain(actions)
         # Something else entirely: drop the pending change, then handle the new message.
         self._run(_decisions("reject", len(pending)), turn, None)
         return {"messages": [*self._agent_notes(turn.id), HumanMessage(text)]}
@@ -264,7 +237,7 @@ class SupportService:
         return self.parts.guard.evaluate(text, guard_history(self._state_messages(config))).takeover
 
     def _run_turn(
-        self, turn: _Turn, run_input: Any, on_token: TokenCallback | None, prefix: str = ""
+        self, turn: Turn, run_input: Any, on_token: TokenCallback | None, prefix: str = ""
     ) -> TurnResult:
         agent = self.parts.agent
         if prefix and on_token is not None:
@@ -300,15 +273,13 @@ class SupportService:
         handover = notice is not None
         if notice is not None:
             reply.text = notice if reply.guard_handover else f"{reply.text}\n\n{notice}".strip()
+        if turn.recovered:
+            recovered = recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit)
+            reply.text = f"{recovered}\n\n{reply.text}".strip()
+            trace = [*recovered_trace(turn.recovered), *trace]
+        awaiting = reply.awaiting
         latency_ms = turn.elapsed_ms()
-        bot_message = self.conversations.add_message(
-            turn.id,
-            MessageRole.BOT,
-            reply.text,
-            citations=[c.model_dump() for c in reply.citations],
-            tool_calls=[t.model_dump(mode="json") for t in trace],
-            latency_ms=latency_ms,
-        )
+        bot_message = self._store_reply(turn, reply.text, reply.citations, trace, latency_ms)
         return TurnResult(
             conversation_id=turn.id,
             status=status,
@@ -317,7 +288,7 @@ class SupportService:
             tool_calls=trace,
             guard=guard,
             handover=handover,
-            awaiting_confirmation=reply.awaiting,
+            awaiting_confirmation=awaiting,
             failed=reply.failed,
             invalid_citations=reply.invalid_citations,
             latency_ms=latency_ms,
@@ -327,7 +298,7 @@ class SupportService:
         )
 
     def _handover(
-        self, turn: _Turn, guard: GuardDecision | None, trace: list[ToolCallRecord]
+        self, turn: Turn, guard: GuardDecision | None, trace: list[ToolCallRecord]
     ) -> tuple[ConversationStatus, str | None]:
         """The guard's takeover, or the agent's transfer to a person, routes the conversation to the desk;
         the notice tells the customer where they stand. No handover: (BOT, None)."""
@@ -351,17 +322,22 @@ class SupportService:
     ) -> tuple[ConversationStatus, str]:
         return route_or_queue(self.router, self.conversations, conversation_id, decision, language)
 
-    def _guard_handover(self, turn: _Turn, decision: GuardDecision) -> TurnResult:
+    def _guard_handover(self, turn: Turn, decision: GuardDecision) -> TurnResult:
         """The guard took over while a change waited for a yes: the change is dropped, a person is asked."""
         guard = decision.model_dump(mode="json")
         self.conversations.set_message_guard(turn.id, turn.customer_message.seq, guard)
         status, reply = self._route_handover(turn.id, guard, decision.language or turn.language)
+        trace = recovered_trace(turn.recovered)
+        if turn.recovered:
+            recovered = recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit)
+            reply = f"{recovered}\n\n{reply}"
         latency_ms = turn.elapsed_ms()
-        bot_message = self.conversations.add_message(turn.id, MessageRole.BOT, reply, latency_ms=latency_ms)
+        bot_message = self._store_reply(turn, reply, [], trace, latency_ms)
         return TurnResult(
             conversation_id=turn.id,
             status=status,
             reply=reply,
+            tool_calls=trace,
             guard=decision,
             handover=True,
             latency_ms=latency_ms,
@@ -370,8 +346,65 @@ class SupportService:
             provider=self.provider,
         )
 
+    def _answer_without_agent(self, turn: Turn, answer: AskAgain | Recovered) -> TurnResult:
+        """The question asked again (nothing runs), or the notice of a change that ran before a crash."""
+        parts: list[str] = []
+        trace = recovered_trace(turn.recovered)
+        if turn.recovered:
+            parts.append(recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit))
+        awaiting: dict[str, Any] | None = None
+        if isinstance(answer, AskAgain):
+            descriptions = "; ".join(a.get("description", a.get("name", "")) for a in answer.actions)
+            parts.append(self.replies("confirm_again", turn.language, description=descriptions))
+            awaiting = {"actions": answer.actions, "action_id": pending_action(answer.actions).action_id}
+        status = ConversationStatus.BOT
+        if isinstance(answer, Recovered) and any(r.status == "started" for r in turn.recovered):
+            # Whether the change went through is unknown: a person checks (the notice says so).
+            decision = {"takeover": True, "trigger": "unfinished_action", "reason": parts[0], "severity": 0.6}
+            status, notice = self._route_handover(turn.id, decision, turn.language)
+            parts.append(notice)
+        elif isinstance(answer, Recovered):
+            parts.append(self.replies("anything_else", turn.language))
+        text = "\n\n".join(parts)
+        latency_ms = turn.elapsed_ms()
+        bot_message = self._store_reply(turn, text, [], trace, latency_ms)
+        return TurnResult(
+            conversation_id=turn.id,
+            status=status,
+            handover=status != ConversationStatus.BOT,
+            reply=text,
+            tool_calls=trace,
+            awaiting_confirmation=awaiting,
+            latency_ms=latency_ms,
+            customer_seq=turn.customer_message.seq,
+            reply_seq=bot_message.seq,
+            provider=self.provider,
+        )
+
+    def _store_reply(
+        self,
+        turn: Turn,
+        text: str,
+        citations: list[Citation],
+        trace: list[ToolCallRecord],
+        latency_ms: float,
+    ) -> Message:
+        """Persist the bot's reply, then mark every change recorded so far as reported by it."""
+        pause_point("before_reply")
+        message = self.conversations.add_message(
+            turn.id,
+            MessageRole.BOT,
+            text,
+            citations=[c.model_dump() for c in citations],
+            tool_calls=[t.model_dump(mode="json") for t in trace],
+            latency_ms=latency_ms,
+        )
+        unreported = self.conversations.actions.unreported(turn.id)
+        self.conversations.actions.mark_reported([r.id for r in unreported], message.seq)
+        return message
+
     # --- agent plumbing ------------------------------------------------------------------------------
-    def _run(self, run_input: Any, turn: _Turn, on_token: TokenCallback | None) -> Any:
+    def _run(self, run_input: Any, turn: Turn, on_token: TokenCallback | None) -> Any:
         state: Any = {}
         stream = self.parts.agent.stream(
             run_input, turn.config, context=turn.context, stream_mode=["messages", "values"]

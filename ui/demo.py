@@ -84,10 +84,9 @@ def serve_demo(host: str, port: int, settings: Settings | None = None) -> None:
         from rich.console import Console
 
         from assistant.chat_cli import interactive_chat
-        from assistant.service import SupportService
 
         typer.echo("The web API is not installed in this build; starting a terminal chat instead.")
-        interactive_chat(SupportService(settings or Settings()), None, Console(highlight=False))
+        interactive_chat(settings or Settings(), None, Console(highlight=False))
         return
     import uvicorn
 

@@ -63,6 +63,7 @@ def public_turn(result: TurnResult) -> dict[str, Any]:
     awaiting = None
     if result.awaiting_confirmation:
         awaiting = {
+            "action_id": result.awaiting_confirmation.get("action_id"),
             "actions": [
                 {
                     "name": a.get("name", ""),
@@ -70,7 +71,7 @@ def public_turn(result: TurnResult) -> dict[str, Any]:
                     "description": str(a.get("description", a.get("name", ""))),
                 }
                 for a in result.awaiting_confirmation.get("actions", [])
-            ]
+            ],
         }
     return TurnResponse.model_validate(
         {
@@ -169,18 +170,20 @@ async def send_message(
         request.headers.get("accept", "")
     )
     if wants_json:
-        return await _turn_json(state, conversation.id, text)
+        return await _turn_json(state, conversation.id, text, body.action_id)
     return StreamingResponse(
-        _turn_stream(state, conversation.id, text),
+        _turn_stream(state, conversation.id, text, body.action_id),
         media_type="text/event-stream",
         headers={"Cache-Control": "no-cache", "X-Accel-Buffering": "no"},
     )
 
 
-def _run_turn(state: State, conversation_id: str, text: str, on_token: Any = None) -> TurnResult:
+def _run_turn(
+    state: State, conversation_id: str, text: str, on_token: Any = None, action_id: str | None = None
+) -> TurnResult:
     started = time.perf_counter()
     try:
-        result = state.service.customer_turn(conversation_id, text, on_token=on_token)
+        result = state.service.customer_turn(conversation_id, text, on_token=on_token, action_id=action_id)
     except Exception:
         state.metrics.errors.labels(kind="turn").inc()
         state.metrics.turns.labels(outcome="error").inc()
@@ -211,10 +214,10 @@ def _last_seq(state: State, conversation_id: str) -> int:
     return messages[-1].seq if messages else 0
 
 
-async def _turn_json(state: State, conversation_id: str, text: str) -> Any:
+async def _turn_json(state: State, conversation_id: str, text: str, action_id: str | None = None) -> Any:
     before = await run_in_threadpool(_last_seq, state, conversation_id)
     try:
-        result = await run_in_threadpool(_run_turn, state, conversation_id, text)
+        result = await run_in_threadpool(_run_turn, state, conversation_id, text, None, action_id)
     except Exception:
         stored = await run_in_threadpool(_message_stored, state, conversation_id, before, text)
         detail = AGENT_ERROR if stored else "the assistant could not answer right now; please send it again"
@@ -222,7 +225,9 @@ async def _turn_json(state: State, conversation_id: str, text: str) -> Any:
     return public_turn(result)
 
 
-async def _turn_stream(state: State, conversation_id: str, text: str) -> AsyncIterator[bytes]:
+async def _turn_stream(
+    state: State, conversation_id: str, text: str, action_id: str | None = None
+) -> AsyncIterator[bytes]:
     """Run the turn in a worker thread; its tokens come back through a queue as SSE `token` events."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
@@ -234,7 +239,7 @@ async def _turn_stream(state: State, conversation_id: str, text: str) -> AsyncIt
 
     def work() -> None:
         try:
-            result = _run_turn(state, conversation_id, text, on_token)
+            result = _run_turn(state, conversation_id, text, on_token, action_id)
             loop.call_soon_threadsafe(queue.put_nowait, ("final", result))
         except Exception as exc:
             loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))

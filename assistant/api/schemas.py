@@ -34,6 +34,12 @@ class StartConversationResponse(BaseModel):
 class MessageRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     text: str = Field(description="The customer's message (not empty, at most settings.max_message_chars)")
+    action_id: str | None = Field(
+        default=None,
+        pattern=r"^act-[0-9a-f]{10}$",
+        description="The pending change a confirm button answers (awaiting_confirmation.action_id); a yes "
+        "carrying any other id is not a yes",
+    )
 
 
 class ConfirmationAction(BaseModel):
@@ -43,6 +49,7 @@ class ConfirmationAction(BaseModel):
 
 
 class AwaitingConfirmation(BaseModel):
+    action_id: str | None = Field(default=None, description="The id of this pending change (send it back)")
     actions: list[ConfirmationAction]
 
 

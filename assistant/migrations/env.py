@@ -7,7 +7,9 @@ from sqlalchemy import engine_from_config, pool
 
 import assistant.routing.models  # noqa: F401  (registers desk tables)
 import assistant.shop.models  # noqa: F401  (registers shop tables)
+import assistant.store.actions  # noqa: F401  (registers the action records)
 import assistant.store.models  # noqa: F401  (registers conversation tables)
+import assistant.store.turns  # noqa: F401  (registers the turn locks)
 from assistant.db import Base
 
 config = context.config

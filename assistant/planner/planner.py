@@ -116,9 +116,9 @@ class OfflinePlanner:
             return orders.authenticate(kit, state)
         if not state.latest_text.strip():
             return kit.say(state, "clarify", failed=True)
-        if (
-            len(state.latest_text.split()) <= 3
-            and (answer := classify_confirmation(state.latest_text)) != "other"
+        if len(state.latest_text.split()) <= 3 and (answer := classify_confirmation(state.latest_text)) in (
+            "yes",
+            "no",
         ):
             return self._bare_answer(state, answer)
         if catalogue.PRODUCT_CUE_RE.search(state.latest_text):

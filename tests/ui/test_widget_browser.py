@@ -134,6 +134,10 @@ def test_widget_end_to_end(server: str, browser: Any) -> None:
     shot(page, "03-confirmation")
     no_button.click()
     expect(no_button).to_be_hidden(timeout=TIMEOUT_MS)
+    # The button carries the pending change's id (awaiting_confirmation.action_id): a clear no for it.
+    expect(page.locator(".parley-msg-bot").last).to_contain_text(
+        "haven't changed anything", timeout=TIMEOUT_MS
+    )
 
     # 4. takeover
     send(page, "I want to talk to a human")

@@ -164,9 +164,11 @@
     }
 
     /* One POST of the message, its answer streamed into a bubble. Returns the final event, or null. */
-    async function postOnce(text, turn) {
+    async function postOnce(text, turn, actionId) {
+      var body = { text: text };
+      if (actionId) body.action_id = actionId; // a confirm button answers this pending change only
       var response = await fetch(conversationUrl("/messages"), {
-        method: "POST", headers: headers({ Accept: "text/event-stream" }), body: JSON.stringify({ text: text }),
+        method: "POST", headers: headers({ Accept: "text/event-stream" }), body: JSON.stringify(body),
       });
       if (response.status === 404) {
         forget();
@@ -208,7 +210,7 @@
       return final;
     }
 
-    async function send(text) {
+    async function send(text, actionId) {
       text = (text || "").trim();
       if (!text || state.busy) return;
       if (!(await ensureConversation())) return;
@@ -224,7 +226,7 @@
       try {
         for (var attempt = 0; attempt < 6 && !final && !turn.stop && !turn.restart; attempt++) {
           try {
-            final = await postOnce(text, turn);
+            final = await postOnce(text, turn, actionId);
           } catch (networkError) {
             // The connection dropped: did the server get the message? Then wait for its reply instead of
             // sending it twice.

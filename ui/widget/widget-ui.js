@@ -217,7 +217,7 @@
     function showConfirmation(awaiting) {
       var question = "Please confirm: " + awaiting.actions.map(function (a) { return a.description; }).join("; ");
       showChoices(question, [["Yes, go ahead", "yes", "parley-quick-yes"], ["No, don't", "no", "parley-quick-no"]],
-        function (value) { P.send(value); });
+        function (value) { P.send(value, awaiting.action_id); });
       quickReplies.querySelector("button").focus();
     }
 
