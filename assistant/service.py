@@ -17,9 +17,10 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.types import Command
 
-from assistant.agent import TurnContext, guard_history
+from assistant.agent import MODEL_CALL_LIMIT, TurnContext, guard_history
 from assistant.confirmations import classify_confirmation
 from assistant.contacts.memory import ContactMemory
+from assistant.model_gate import cap_text, recursion_limit
 from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
 from assistant.prompts import Replies
@@ -36,7 +37,8 @@ from knowledge.language import detect_language
 from knowledge.settings import Settings
 
 TokenCallback = Callable[[str], None]
-RECURSION_LIMIT = 60
+# Above the model-call limit's steps, so that limit (a polite answer) always comes first (issue 11).
+RECURSION_LIMIT = recursion_limit(MODEL_CALL_LIMIT)
 
 
 @dataclass
@@ -83,6 +85,7 @@ class _Turn:
     scope: CustomerScope
     started: float
     config: dict[str, Any]
+    deadline: float | None = None  # perf_counter(): no model call is waited for past it (model_gate.py)
 
     @property
     def id(self) -> str:
@@ -90,7 +93,9 @@ class _Turn:
 
     @property
     def context(self) -> TurnContext:
-        return TurnContext(scope=self.scope, conversation_id=self.id, language=self.language)
+        return TurnContext(
+            scope=self.scope, conversation_id=self.id, language=self.language, deadline=self.deadline
+        )
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000
@@ -171,6 +176,7 @@ class SupportService:
             scope=CustomerScope.customer(conversation.user_id),
             started=started,
             config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
+            deadline=started + self.settings.turn_deadline_s,
         )
         run_input = self._run_input(turn, text)
         if isinstance(run_input, GuardDecision):
@@ -226,6 +232,7 @@ class SupportService:
         reply = compose_reply(
             agent, turn.config, run_messages, trace, turn.language, self.replies, self.parts.support_check
         )
+        reply.text = cap_text(reply.text, self.settings.max_reply_chars)  # stored and served at most this
         if reply.awaiting is not None and on_token is not None:
             on_token(reply.text)
         # A handover is routed before the reply is stored, so the reply can say where the customer stands
@@ -307,6 +314,8 @@ class SupportService:
     # --- agent plumbing ------------------------------------------------------------------------------
     def _run(self, run_input: Any, turn: _Turn, on_token: TokenCallback | None) -> Any:
         state: Any = {}
+        if on_token is not None:
+            on_token = _capped(on_token, self.settings.max_reply_chars)
         stream = self.parts.agent.stream(
             run_input, turn.config, context=turn.context, stream_mode=["messages", "values"]
         )
@@ -353,3 +362,18 @@ class SupportService:
             if message.role == MessageRole.AGENT:
                 notes.insert(0, AIMessage(content=message.text, name="human_agent"))
         return notes
+
+
+def _capped(on_token: TokenCallback, limit: int) -> TokenCallback:
+    """`on_token` that passes on at most `limit` characters in all: a huge model reply is not streamed."""
+    sent = 0
+
+    def forward(piece: str) -> None:
+        nonlocal sent
+        if sent >= limit:
+            return
+        piece = piece[: limit - sent]
+        sent += len(piece)
+        on_token(piece)
+
+    return forward
