@@ -40,8 +40,9 @@ from assistant.prompts import Replies
 
 log = logging.getLogger(__name__)
 
-# Graph steps one model call can take at most: the model node, the tools node and the middleware hooks
-# around them (before/after model, human-in-the-loop); measured 4, with room to spare.
+# Graph steps one model call may take: the model node, the tools node and the middleware hooks around them
+# (before/after model, human-in-the-loop), with room to spare. A fixed step limit can be reached before the
+# model-call limit (issue 11 saw a GraphRecursionError, a 503); derived from the call limit it cannot be.
 STEPS_PER_MODEL_CALL = 8
 ELLIPSIS = " …"
 

@@ -94,6 +94,9 @@ def test_model_fault(desk: FaultDesk, fault: str, message: str) -> None:
     assert len("".join(tokens)) <= service.settings.max_reply_chars
     if fault == "endless-tool-calls":
         assert len(desk.received) - start <= MODEL_CALL_LIMIT
+        polite = service.replies("step_limit", service.conversations.get(conversation.id).language or "en")
+        # A polite end (counted as a failed answer), or an answer grounded in what the searches found.
+        assert (result.reply == polite and result.failed) or result.citations
     if fault == "huge-reply":
         stored = service.conversations.messages(conversation.id)[-1].text
         assert len(stored) <= service.settings.max_reply_chars
