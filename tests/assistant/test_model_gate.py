@@ -6,7 +6,14 @@ from langchain_core.messages import AIMessage, HumanMessage
 
 from assistant.agent import MODEL_CALL_LIMIT
 from assistant.breaker import CircuitBreaker
-from assistant.model_gate import STEPS_PER_MODEL_CALL, ModelBusy, ModelPool, cap_message, cap_text, recursion_limit
+from assistant.model_gate import (
+    STEPS_PER_MODEL_CALL,
+    ModelBusy,
+    ModelPool,
+    cap_message,
+    cap_text,
+    recursion_limit,
+)
 from assistant.service import RECURSION_LIMIT
 
 
@@ -88,7 +95,7 @@ def test_cap_message_only_touches_long_ai_text() -> None:
 
 def test_the_graph_step_limit_is_above_the_model_call_limit() -> None:
     assert recursion_limit(MODEL_CALL_LIMIT) >= (MODEL_CALL_LIMIT + 1) * STEPS_PER_MODEL_CALL
-    assert RECURSION_LIMIT == recursion_limit(MODEL_CALL_LIMIT)
+    assert recursion_limit(MODEL_CALL_LIMIT) == RECURSION_LIMIT
 
 
 def test_a_full_model_pool_refuses_instead_of_queueing() -> None:

@@ -75,10 +75,9 @@ def fault_template(tmp_path_factory: pytest.TempPathFactory) -> tuple[Path, Shar
         shutil.copy(SAMPLE / name, articles / name)
     report = HelpCenterIndex(settings, embedder=parts.embedder).ingest([articles], progress=False)
     assert report.ok and report.added, report.errors
-    from knowledge.chroma import forget_local_client
-
     # Warm up (model, intents, guard) so that no fault's tiny deadline is spent loading them.
     from assistant.service import SupportService
+    from knowledge.chroma import forget_local_client
 
     warm = SupportService(settings, parts)
     conversation, _ = warm.start_conversation(channel="test")
@@ -100,7 +99,9 @@ class FaultDesk:
     def settings(self, **overrides: Any) -> Settings:
         return fault_settings(self.data_dir, **{**FAST, **overrides})
 
-    def service(self, script: list[StubReply] | None = None, *, base_url: str | None = None, **overrides: Any) -> Any:
+    def service(
+        self, script: list[StubReply] | None = None, *, base_url: str | None = None, **overrides: Any
+    ) -> Any:
         """A SupportService on this data dir: offline, or (with a script or base_url) the openai provider on a
         stub playing `script`. The stores and the index are shared by every service of this desk."""
         from assistant.parts import ServiceParts

@@ -101,7 +101,7 @@ PERMANENT = {"554-no-service"}
 KINDS = ["refused", "451-try-later", "drops-connection", "never-greets", "554-no-service"]
 AUTHORS = {
     MessageRole.BOT: "Your parcel left our warehouse yesterday [1].",
-    MessageRole.AGENT: "Hi, this is Sam from the support team: I have checked your parcel, it arrives Monday.",
+    MessageRole.AGENT: "Hi, this is Sam from support: I have checked your parcel, it arrives Monday.",
 }
 
 

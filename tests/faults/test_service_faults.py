@@ -16,7 +16,7 @@ from fastapi.testclient import TestClient
 
 from assistant.api.app import create_app
 from assistant.store.models import MessageRole
-from tests.assistant.openai_stub import StubReply, tool_call
+from tests.assistant.openai_stub import StubReply
 from tests.conftest import free_port
 from tests.faults.checks import assert_no_leak, assert_turn_survived
 from tests.faults.conftest import FaultDesk
@@ -61,7 +61,9 @@ def test_failing_model_opens_the_circuit_and_turns_skip_it(desk: FaultDesk, faul
 
 
 def test_the_circuit_closes_after_a_successful_probe(desk: FaultDesk) -> None:
-    script = [StubReply(status=500) for _ in range(6)] + [StubReply(content="Hello! How can I help?", repeat=True)]
+    script = [StubReply(status=500) for _ in range(6)] + [
+        StubReply(content="Hello! How can I help?", repeat=True)
+    ]
     service = desk.service(script, breaker_cooldown_s=0.0)
     breaker = service.parts.model_breaker
     for _ in range(12):
@@ -99,13 +101,17 @@ def test_hanging_model_turns_do_not_block_a_human_held_conversation(desk: FaultD
             turns = []
             for _ in range(hanging):
                 conversation, _ = service.start_conversation(channel="test")
-                turns.append(requests.submit(service.customer_turn, conversation.id, "how long does shipping take?"))
+                turns.append(
+                    requests.submit(service.customer_turn, conversation.id, "how long does shipping take?")
+                )
             for _ in range(3000):  # the model slots are taken by hanging calls
                 if hold.waiting >= 2:
                     break
                 threading.Event().wait(0.02)
             assert hold.waiting >= 2
-            waiting = requests.submit(service.customer_turn, held.id, "are you there? I'm waiting for the agent")
+            waiting = requests.submit(
+                service.customer_turn, held.id, "are you there? I'm waiting for the agent"
+            )
             done = threading.Event()
             waiting.add_done_callback(lambda _: done.set())
             done.wait(30)  # bounded only so that a regression fails instead of hanging
@@ -166,7 +172,15 @@ def test_database_locked_by_another_connection(own_desk: FaultDesk, locked: str,
 
 
 # --- model faults over the HTTP API ------------------------------------------------------------------------
-API_FAULTS = ["hang", "http-500", "garbage-body", "broken-stream", "malformed-tool-args", "endless-tool-calls", "huge-reply"]
+API_FAULTS = [
+    "hang",
+    "http-500",
+    "garbage-body",
+    "broken-stream",
+    "malformed-tool-args",
+    "endless-tool-calls",
+    "huge-reply",
+]
 
 
 def _events(body: str) -> list[tuple[str, dict[str, Any]]]:
