@@ -32,8 +32,8 @@ ARTICLES = (
 )
 # Tiny limits: a hang costs FAST["turn_deadline_s"], a failing model opens the circuit after 3 failures.
 FAST: dict[str, Any] = {
-    "turn_deadline_s": 1.5,
-    "llm_timeout_s": 1.0,
+    "turn_deadline_s": 1.0,
+    "llm_timeout_s": 0.8,
     "llm_max_retries": 0,
     "model_slot_wait_s": 0.05,
     "breaker_failures": 3,
@@ -133,6 +133,7 @@ class FaultDesk:
             conversations=base.conversations,
             help_center=base.help_center,
         )
+        _ = parts.agent, parts.planner.intents  # built before a turn, as `parley serve` warms them up
         return SupportService(settings, parts)
 
 

@@ -19,6 +19,8 @@ from tests.assistant.channels.mailservers import smtp_sink
 from tests.conftest import free_port
 from tests.faults.conftest import FaultDesk
 
+pytestmark = pytest.mark.slow  # real SQLite, Chroma and MiniLM; the whole suite runs in about 3 minutes
+
 RECIPIENT = "customer@example.com"
 
 

@@ -19,6 +19,8 @@ from tests.conftest import free_port
 from tests.faults.checks import assert_turn_survived
 from tests.faults.conftest import FaultDesk
 
+pytestmark = pytest.mark.slow  # real SQLite, Chroma and MiniLM; the whole suite runs in about 3 minutes
+
 MESSAGES = {
     "shipping": "how long does shipping take?",
     "returns": "how do I return something?",

@@ -22,6 +22,8 @@ from tests.faults.checks import assert_no_leak, assert_turn_survived
 from tests.faults.conftest import FaultDesk
 from tests.faults.test_model_faults import FAULTS, Hold
 
+pytestmark = pytest.mark.slow  # real SQLite, Chroma and MiniLM; the whole suite runs in about 3 minutes
+
 FAILING = {
     "http-500": lambda hold: [StubReply(status=500, repeat=True)],
     "garbage-body": lambda hold: [StubReply(raw=b"{nope", repeat=True)],
