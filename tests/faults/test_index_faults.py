@@ -157,3 +157,61 @@ def test_ingest_by_another_process_while_serving(own_desk: FaultDesk, tmp_path: 
         result = service.customer_turn(other.id, text)
         assert_turn_survived(service, other.id, text, result)
         assert any(c.article_id == "zorblax-club" for c in result.citations), result.reply
+
+
+def test_parley_serve_starts_degraded_on_a_corrupt_index(own_desk: FaultDesk, tmp_path: Path) -> None:
+    """Issue 11: a corrupt chroma.sqlite3 made `parley serve` exit. The real command, in its own process,
+    now serves: alive, /healthz degraded, customers handed to a person."""
+    import json
+    import time
+
+    import httpx
+
+    from tests.conftest import free_port
+
+    _garbage_file(own_desk)
+    port = free_port()
+    base = f"http://127.0.0.1:{port}"
+    env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+    env.update(
+        PARLEY_DATA_DIR=str(own_desk.data_dir),
+        PARLEY_LLM_PROVIDER="offline",
+        PARLEY_CUSTOMER_TOKEN_SECRET="a-strong-test-secret-of-more-than-32-bytes",
+        PARLEY_AGENT_KEYS=json.dumps({"sam": "a-strong-agent-key-of-more-than-32-bytes"}),
+        PARLEY_EMBEDDING_CACHE_DIR=os.environ.get("PARLEY_EMBEDDING_CACHE_DIR", ""),
+        PYTHONPATH=str(REPO_ROOT),
+        HF_HUB_OFFLINE="1",
+    )
+    log = (tmp_path / "serve.log").open("w")
+    process = subprocess.Popen(
+        [sys.executable, "-m", "assistant.cli", "serve", "--host", "127.0.0.1", "--port", str(port)],
+        env=env, cwd=REPO_ROOT, stdout=log, stderr=subprocess.STDOUT,
+    )  # fmt: skip
+    try:
+        for _ in range(360):  # up to about 3 minutes on a loaded machine
+            try:
+                if httpx.get(base + "/readyz", timeout=2).json()["checks"].get("warm_up") == "ok":
+                    break
+            except (httpx.HTTPError, ValueError):
+                pass
+            assert process.poll() is None, (tmp_path / "serve.log").read_text()[-3000:]
+            time.sleep(0.5)
+        health = httpx.get(base + "/healthz", timeout=10)
+        assert health.status_code == 503 and health.json()["status"] == "degraded"
+        assert "Traceback" not in health.text
+        started = httpx.post(base + "/v1/conversations", json={}, timeout=10).json()
+        sent = httpx.post(
+            f"{base}/v1/conversations/{started['conversation_id']}/messages",
+            json={"text": "how long does shipping take?"},
+            headers={"X-Conversation-Secret": started["secret"], "Accept": "application/json"},
+            timeout=60,
+        )
+        assert sent.status_code == 200 and sent.json()["reply"] and sent.json()["handover"], sent.text
+        assert process.poll() is None  # still serving
+    finally:
+        process.terminate()
+        try:
+            process.wait(timeout=15)
+        except subprocess.TimeoutExpired:
+            process.kill()
+        log.close()
