@@ -7,7 +7,8 @@
     redact card numbers (only what goes to a remote model)
     model fallback (remote model fails, times out or returns an invalid tool call -> offline planner)
     invalid tool call check (turns a bad tool call into an error the fallback catches)
-    model call limit (a confused model cannot loop forever)
+    model gate (assistant/model_gate.py: own bounded pool, turn deadline, circuit breaker, reply cap)
+    model call limit (a confused model cannot loop forever; it ends with a polite answer)
 
 Tools are the shop's READ/WRITE tools plus the help-centre search, from one Toolkit; each call runs through
 `Toolkit.run` with the conversation's customer scope taken from the run context.
@@ -24,7 +25,6 @@ from langchain.agents.middleware import (
     AgentMiddleware,
     HumanInTheLoopMiddleware,
     InterruptOnConfig,
-    ModelCallLimitMiddleware,
     ModelFallbackMiddleware,
     ModelRequest,
     ModelResponse,
@@ -38,7 +38,9 @@ from langgraph.runtime import Runtime
 from langgraph.types import Checkpointer
 from sqlalchemy.exc import OperationalError
 
+from assistant.breaker import CircuitBreaker
 from assistant.guard.guard import SentimentGuard, TurnRecord, handover_message
+from assistant.model_gate import ModelGate, ModelPool, PoliteCallLimit
 from assistant.prompts import load_prompt
 from assistant.store.actions import ActionLog
 from assistant.tools.base import CustomerScope
@@ -58,6 +60,7 @@ class TurnContext:
     conversation_id: str = ""
     language: str = "en"
     guard_enabled: bool = True
+    deadline: float | None = None  # time.perf_counter() after which no model call starts or is waited for
     extra: dict[str, Any] = field(default_factory=dict)
 
 
@@ -157,7 +160,8 @@ def build_openai_model(settings: Settings, streaming: bool = True) -> BaseChatMo
         model=settings.llm_model,
         base_url=settings.llm_base_url,
         api_key=settings.llm_api_key or "not-needed",  # type: ignore[arg-type]
-        timeout=settings.llm_timeout_s,
+        # One attempt never outlives the turn's deadline (the gate stops waiting then in any case).
+        timeout=min(settings.llm_timeout_s, settings.turn_deadline_s),
         max_retries=settings.llm_max_retries,
         temperature=settings.llm_temperature,
         streaming=streaming,
@@ -174,6 +178,8 @@ def build_agent(
     primary_model: BaseChatModel | None = None,
     confirm_writes: bool = True,
     actions: ActionLog | None = None,
+    model_pool: ModelPool | None = None,
+    breaker: CircuitBreaker | None = None,
 ) -> Any:
     """The agent graph. With a primary (remote) model, the offline planner is its fallback."""
     tools = toolkit.langchain_tools()
@@ -214,7 +220,17 @@ def build_agent(
         middleware.append(PIIMiddleware("credit_card", strategy="redact", apply_to_input=True))
         middleware.append(ModelFallbackMiddleware(offline_model))
         middleware.append(RejectInvalidToolCalls(toolkit))
-    middleware.append(ModelCallLimitMiddleware(run_limit=MODEL_CALL_LIMIT, exit_behavior="end"))
+        middleware.append(
+            ModelGate(
+                primary_model,
+                model_pool or ModelPool(settings.model_concurrency),
+                breaker or CircuitBreaker(settings.breaker_failures, settings.breaker_cooldown_s),
+                deadline_s=settings.turn_deadline_s,
+                slot_wait_s=settings.model_slot_wait_s,
+                max_reply_chars=settings.max_reply_chars,
+            )
+        )
+    middleware.append(PoliteCallLimit(MODEL_CALL_LIMIT, toolkit.replies))
     return create_agent(
         model,
         tools,

@@ -13,9 +13,11 @@ from typing import TYPE_CHECKING, Any
 from langgraph.types import Checkpointer
 
 from assistant.agent import build_agent, build_checkpointer, build_openai_model
+from assistant.breaker import CircuitBreaker
 from assistant.contacts.memory import ContactMemory
 from assistant.guard.guard import SentimentGuard
 from assistant.identity.signin import CodeSignIn
+from assistant.model_gate import ModelPool
 from assistant.planner.intents import Encoder
 from assistant.planner.model import OfflinePlannerChatModel
 from assistant.planner.planner import OfflinePlanner
@@ -184,6 +186,16 @@ class ServiceParts:
         return build_openai_model(self.settings) if self.provider == "openai" else None
 
     @cached_property
+    def model_pool(self) -> ModelPool:
+        """The remote model's own threads: at most model_concurrency calls at once, apart from requests."""
+        return ModelPool(self.settings.model_concurrency)
+
+    @cached_property
+    def model_breaker(self) -> CircuitBreaker:
+        """Open while the remote model keeps failing: turns go straight to the offline planner."""
+        return CircuitBreaker(self.settings.breaker_failures, self.settings.breaker_cooldown_s)
+
+    @cached_property
     def agent(self) -> Any:
         """The customer agent: guard first, WRITE tools wait for the customer's yes."""
         return self._agent(guard=self.guard)
@@ -202,4 +214,6 @@ class ServiceParts:
             guard=guard,
             checkpointer=self.checkpointer,
             actions=self.conversations.actions,
+            model_pool=self.model_pool,
+            breaker=self.model_breaker,
         )

@@ -16,12 +16,13 @@ from typing import Any
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.types import Command
 
-from assistant.agent import guard_history
+from assistant.agent import MODEL_CALL_LIMIT, guard_history
 from assistant.confirmations import classify_confirmation, pending_action
 from assistant.contacts.memory import ContactMemory
 from assistant.fault_points import pause_point
 from assistant.identity.policy import lookup_signs_in
-from assistant.identity.signin import email_in, held_request, typed_code
+from assistant.identity.signin import email_in, typed_code
+from assistant.model_gate import cap_text, recursion_limit
 from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
 from assistant.prompts import Replies
@@ -36,11 +37,13 @@ from assistant.tools.base import CustomerScope
 from assistant.tools.help_center import HelpCenter
 from assistant.tools.outcomes import tool_trace
 from assistant.turn import AskAgain, Recovered, Turn, TurnResult
+from assistant.turn_signin import code_sign_in
 from knowledge.language import detect_language
 from knowledge.settings import Settings
 
 TokenCallback = Callable[[str], None]
-RECURSION_LIMIT = 60
+# Above the model-call limit's steps, so that limit (a polite answer) always comes first (issue 11).
+RECURSION_LIMIT = recursion_limit(MODEL_CALL_LIMIT)
 
 
 def _decisions(kind: str, count: int) -> Command:
@@ -132,6 +135,7 @@ class SupportService:
                 started=started,
                 config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
                 recovered=self.conversations.actions.unreported(conversation_id),
+                deadline=started + self.settings.turn_deadline_s,
             )
             run_input = self._run_input(turn, text, action_id)
             if isinstance(run_input, GuardDecision):
@@ -155,44 +159,22 @@ class SupportService:
     def _lookup_signs_in(self) -> bool:
         return lookup_signs_in(self.settings.identity_policy)
 
+    def _takes_over(self, conversation_id: str, text: str) -> bool:
+        """Whether the guard would hand this message to a person (read before a code is sent for it)."""
+        config = {"configurable": {"thread_id": conversation_id}}
+        return self.parts.guard.evaluate(text, guard_history(self._state_messages(config))).takeover
+
     def _code_sign_in(
         self, conversation: Conversation, customer_message: Message, text: str, language: str
     ) -> TurnResult | tuple[Conversation, str, str] | None:
-        """The sign-in flow's answer (a code sent, a wrong code...) as the turn's result; or, when the code
-        signed the conversation in and a request waits, (the signed-in conversation, that request, the
-        note to put before its answer); None when the message is not for the flow."""
-        if (
+        takes_over = (
             typed_code(text) is None
             and email_in(text) is not None
             and self._takes_over(conversation.id, text)
-        ):
-            return None  # "a person, now! I'm ann@..." goes to a person (the guard, in the agent run)
-        outcome = self.parts.sign_in.handle(conversation.id, text, language)
-        if outcome is None:
-            return None
-        reply = outcome.reply
-        if outcome.user_id is not None:
-            self.conversations.set_user(conversation.id, outcome.user_id)
-            conversation = conversation.model_copy(update={"user_id": outcome.user_id})
-            earlier = [
-                m.text
-                for m in self.conversations.messages(conversation.id)
-                if m.role == MessageRole.CUSTOMER and m.seq < customer_message.seq
-            ]
-            request = held_request(earlier)
-            if request is not None:
-                return conversation, request, reply
-            reply = f"{reply} {self.replies('signin_how_can_i_help', language)}"
-        bot_message = self.conversations.add_message(conversation.id, MessageRole.BOT, reply)
-        return TurnResult(
-            conversation_id=conversation.id,
-            status=conversation.status,
-            reply=reply,
-            customer_seq=customer_message.seq,
-            reply_seq=bot_message.seq,
-            latency_ms=0.0,
-            provider=self.provider,
         )
+        if takes_over:
+            return None  # "a person, now! I'm ann@..." goes to a person (the guard, in the agent run)
+        return code_sign_in(self.parts, self.conversations, conversation, customer_message, text, language)
 
     # --- the steps of a turn -------------------------------------------------------------------------
     def _run_input(self, turn: Turn, text: str, action_id: str | None = None) -> Any:
@@ -231,11 +213,6 @@ class SupportService:
         self._run(_decisions("reject", len(pending)), turn, None)
         return {"messages": [*self._agent_notes(turn.id), HumanMessage(text)]}
 
-    def _takes_over(self, conversation_id: str, text: str) -> bool:
-        """Whether the guard would hand this message to a person (read before a code is sent for it)."""
-        config = {"configurable": {"thread_id": conversation_id}}
-        return self.parts.guard.evaluate(text, guard_history(self._state_messages(config))).takeover
-
     def _run_turn(
         self, turn: Turn, run_input: Any, on_token: TokenCallback | None, prefix: str = ""
     ) -> TurnResult:
@@ -263,6 +240,7 @@ class SupportService:
         reply = compose_reply(
             agent, turn.config, run_messages, trace, turn.language, self.replies, self.parts.support_check
         )
+        reply.text = cap_text(reply.text, self.settings.max_reply_chars)  # stored and served at most this
         if reply.awaiting is not None and on_token is not None:
             on_token(reply.text)
         if prefix:
@@ -406,6 +384,8 @@ class SupportService:
     # --- agent plumbing ------------------------------------------------------------------------------
     def _run(self, run_input: Any, turn: Turn, on_token: TokenCallback | None) -> Any:
         state: Any = {}
+        if on_token is not None:
+            on_token = _capped(on_token, self.settings.max_reply_chars)
         stream = self.parts.agent.stream(
             run_input, turn.config, context=turn.context, stream_mode=["messages", "values"]
         )
@@ -452,3 +432,18 @@ class SupportService:
             if message.role == MessageRole.AGENT:
                 notes.insert(0, AIMessage(content=message.text, name="human_agent"))
         return notes
+
+
+def _capped(on_token: TokenCallback, limit: int) -> TokenCallback:
+    """`on_token` that passes on at most `limit` characters in all: a huge model reply is not streamed."""
+    sent = 0
+
+    def forward(piece: str) -> None:
+        nonlocal sent
+        if sent >= limit:
+            return
+        piece = piece[: limit - sent]
+        sent += len(piece)
+        on_token(piece)
+
+    return forward

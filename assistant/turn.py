@@ -60,6 +60,7 @@ class Turn:
     config: dict[str, Any]
     # Changes an earlier turn made but never told the customer about (a crash before its reply).
     recovered: list[ActionRecord] = field(default_factory=list)
+    deadline: float | None = None  # perf_counter(): no model call is waited for past it (model_gate.py)
 
     @property
     def id(self) -> str:
@@ -67,7 +68,9 @@ class Turn:
 
     @property
     def context(self) -> TurnContext:
-        return TurnContext(scope=self.scope, conversation_id=self.id, language=self.language)
+        return TurnContext(
+            scope=self.scope, conversation_id=self.id, language=self.language, deadline=self.deadline
+        )
 
     def elapsed_ms(self) -> float:
         return (time.perf_counter() - self.started) * 1000

@@ -65,6 +65,16 @@ class Settings(BaseSettings):
     llm_timeout_s: float = 30.0
     llm_max_retries: int = 2
     llm_temperature: float = 0.0
+    # Deadlines (issue 11): a turn never waits on the model past turn_deadline_s (then the offline planner
+    # answers); at most model_concurrency model calls run at once, in their own pool, and a turn that finds
+    # no free slot within model_slot_wait_s is answered offline; after breaker_failures failures in a row
+    # the circuit opens and turns skip the model for breaker_cooldown_s, then one call probes it.
+    turn_deadline_s: float = 20.0
+    model_concurrency: int = 4
+    model_slot_wait_s: float = 0.5
+    breaker_failures: int = 3
+    breaker_cooldown_s: float = 30.0
+    max_reply_chars: int = 4000  # a longer model reply is cut before it is stored or served
 
     # --- sentiment guard -----------------------------------------------------------------------
     guard_negative_threshold: float = -0.6  # VADER compound of one message

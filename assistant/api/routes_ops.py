@@ -2,7 +2,9 @@
 
 - `/livez`: the process answers (restart it only when this fails).
 - `/readyz`: warm-up finished and store and index answer: route customers here only when this is 200.
-- `/healthz`: the dependency checks alone (a damaged or missing index shows here as "degraded").
+- `/healthz`: the dependency checks alone (a damaged or missing index shows here as "degraded"); with a
+  remote model, also its circuit breaker ("model": "ok", "open: ..." or "half-open: ..."). An open circuit
+  makes the status "degraded" but not a 503: the offline planner answers meanwhile.
 """
 
 from __future__ import annotations
@@ -42,6 +44,13 @@ def check_index(state: State) -> str:
         raise
 
 
+def check_model(state: State) -> str | None:
+    """The remote model's circuit breaker ("ok" while closed); None with the offline provider."""
+    if state.service.provider != "openai":
+        return None
+    return state.service.parts.model_breaker.status().describe()
+
+
 async def run_checks(state: State) -> dict[str, str]:
     checks: dict[str, str] = {}
     for name, check in (("store", check_store), ("index", check_index)):
@@ -61,7 +70,10 @@ async def run_checks(state: State) -> dict[str, str]:
 async def healthz(state: State) -> Any:
     checks = await run_checks(state)
     healthy = all(v == "ok" for v in checks.values())
-    body = {"status": "ok" if healthy else "degraded", "checks": checks}
+    model = check_model(state)
+    if model is not None:
+        checks["model"] = model
+    body = {"status": "ok" if healthy and model in (None, "ok") else "degraded", "checks": checks}
     return body if healthy else JSONResponse(status_code=503, content=body)
 
 

@@ -54,6 +54,14 @@ class StubReply:
     delay_s: float = 0.0
     # Streaming: the text is sent in pieces of this many characters (tool-call arguments too).
     chunk_chars: int = 8
+    # Programmable faults (tests/faults): `raw` is sent as the whole 200 body instead of a completion
+    # (garbage JSON, a broken event stream); `hold` makes the request wait until the event is set (a hang
+    # that a test releases, at most `hold_max_s`); `repeat` answers every later request with this reply too
+    # (a model that never stops calling tools).
+    raw: bytes | None = None
+    hold: threading.Event | None = None
+    hold_max_s: float = 30.0
+    repeat: bool = False
 
     @property
     def finish_reason(self) -> str:
@@ -115,6 +123,8 @@ class _Script:
     def next(self, body: dict[str, Any]) -> StubReply | None:
         with self.lock:
             self.received.append(body)
+            if self.replies and self.replies[0].repeat:
+                return self.replies[0]
             return self.replies.pop(0) if self.replies else None
 
 
@@ -161,6 +171,16 @@ def _handler(script: _Script) -> type[BaseHTTPRequestHandler]:
                 return
             if reply.delay_s:
                 time.sleep(reply.delay_s)
+            if reply.hold is not None:
+                reply.hold.wait(reply.hold_max_s)
+            if reply.raw is not None:
+                self.send_response(200)
+                stream = bool(body.get("stream"))
+                self.send_header("Content-Type", "text/event-stream" if stream else "application/json")
+                self.send_header("Content-Length", str(len(reply.raw)))
+                self.end_headers()
+                self.wfile.write(reply.raw)
+                return
             if reply.status != 200:
                 self._error(reply.status, f"scripted status {reply.status}")
                 return
