@@ -154,7 +154,7 @@ class AgentDesk:
             return None
         from assistant.model_helpers import ModelSummariser
 
-        return ModelSummariser(self.service.settings)
+        return ModelSummariser(self.service.settings, breaker=self.service.parts.model_breaker)
 
     def summary(self, conversation: Conversation) -> str:
         """One paragraph for the agent. A model's summary is written once per handover and kept with the

@@ -7,7 +7,8 @@
   configured; the extractive summary otherwise or when the model fails.
 
 Both use `ChatOpenAI` on the same endpoint as the agent, with a short timeout and no retries: a slow model
-must never hold up a customer's reply or the agents' queue for long.
+must never hold up a customer's reply or the agents' queue for long. Both go through the agent's circuit
+breaker (assistant/breaker.py): while it is open they do not call the model at all, and their failures count.
 """
 
 from __future__ import annotations
@@ -17,6 +18,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
+from assistant.breaker import CircuitBreaker
 from assistant.prompts import load_prompt
 from knowledge.settings import Settings
 
@@ -27,6 +29,25 @@ class SentimentRating(BaseModel):
     """The mood of one customer message."""
 
     score: float = Field(ge=-1.0, le=1.0, description="-1 furious .. 0 neutral .. +1 happy")
+
+
+class _Skipped(Exception):
+    """The circuit is open: the model is not called."""
+
+
+def _through(breaker: CircuitBreaker | None, call: Any) -> Any:
+    """`call()` unless the breaker is open (raises _Skipped); its outcome is recorded in the breaker."""
+    if breaker is not None and not breaker.allow():
+        raise _Skipped("the model's circuit is open")
+    try:
+        result = call()
+    except Exception as exc:
+        if breaker is not None:
+            breaker.failure(exc)
+        raise
+    if breaker is not None:
+        breaker.success()
+    return result
 
 
 def _chat_model(settings: Settings, timeout_s: float) -> Any:
@@ -46,16 +67,20 @@ class ModelSentiment:
     """`(text, language) -> score in [-1, 1]`, or None when the model cannot say (the guard then uses its
     lexicon score)."""
 
-    def __init__(self, settings: Settings, model: Any | None = None) -> None:
+    def __init__(
+        self, settings: Settings, model: Any | None = None, breaker: CircuitBreaker | None = None
+    ) -> None:
         chat = model if model is not None else _chat_model(settings, settings.guard_model_timeout_s)
         self.classifier = chat.with_structured_output(SentimentRating)
         self.instructions = load_prompt("sentiment.md")
+        self.breaker = breaker
 
     def __call__(self, text: str, language: str) -> float | None:
         try:
-            rating = self.classifier.invoke(
-                [("system", self.instructions), ("human", f"[{language}] {text[:2000]}")]
-            )
+            messages = [("system", self.instructions), ("human", f"[{language}] {text[:2000]}")]
+            rating = _through(self.breaker, lambda: self.classifier.invoke(messages))
+        except _Skipped:
+            return None
         except Exception as exc:  # timeouts, HTTP errors, a reply that is not a rating
             log.warning("guard: model sentiment failed (%s); using the lexicon score", exc)
             return None
@@ -69,13 +94,19 @@ class ModelSentiment:
 class ModelSummariser:
     """Transcript -> one paragraph for the agent, or None when the model fails."""
 
-    def __init__(self, settings: Settings, model: Any | None = None) -> None:
+    def __init__(
+        self, settings: Settings, model: Any | None = None, breaker: CircuitBreaker | None = None
+    ) -> None:
         self.model = model if model is not None else _chat_model(settings, settings.guard_model_timeout_s)
         self.instructions = load_prompt("handover_summary.md")
+        self.breaker = breaker
 
     def __call__(self, transcript: str) -> str | None:
         try:
-            reply = self.model.invoke([("system", self.instructions), ("human", transcript[-8000:])])
+            messages = [("system", self.instructions), ("human", transcript[-8000:])]
+            reply = _through(self.breaker, lambda: self.model.invoke(messages))
+        except _Skipped:
+            return None
         except Exception as exc:
             log.warning("desk: model summary failed (%s); using the extractive summary", exc)
             return None

@@ -169,7 +169,7 @@ class ServiceParts:
         if self.provider == "openai" and self.settings.guard_model_sentiment:
             from assistant.model_helpers import ModelSentiment
 
-            model_sentiment = ModelSentiment(self.settings)
+            model_sentiment = ModelSentiment(self.settings, breaker=self.model_breaker)
         return SentimentGuard(self.settings, similarity=self.encoder, model_sentiment=model_sentiment)
 
     @cached_property

@@ -73,3 +73,30 @@ def test_guard_takes_the_models_sentiment_and_falls_back_to_the_lexicon(tmp_path
         settings, similarity=lexicon_only.similarity, model_sentiment=lambda t, lang: None
     )
     assert failing.evaluate(calm_words, []).model_dump() == lexicon_only.evaluate(calm_words, []).model_dump()
+
+
+def test_model_helpers_skip_the_model_while_its_circuit_is_open(tmp_path: Path) -> None:
+    """A failing model opens the shared circuit; then neither the guard's sentiment nor the queue's summary
+    calls it (the lexicon score and the extractive summary are used), and a good answer closes it again."""
+    from assistant.breaker import CircuitBreaker
+
+    received: list[dict[str, Any]] = []
+    base_url, stop = start_stub_server(
+        [StubReply(status=500), StubReply(status=500), StubReply(content="A short summary.")],
+        received=received,
+    )
+    breaker = CircuitBreaker(failures=2, cooldown_s=3600)
+    try:
+        settings = _settings(tmp_path, base_url)
+        summarise = ModelSummariser(settings, breaker=breaker)
+        rate = ModelSentiment(settings, breaker=breaker)
+        assert summarise("customer: where is my parcel?") is None
+        assert rate("where is my parcel?", "en") is None
+        assert breaker.status().state == "open" and len(received) == 2
+        assert summarise("customer: hello?") is None and rate("hello?", "en") is None
+        assert len(received) == 2  # skipped: the model was not called
+        breaker.cooldown_s = 0.0
+        assert summarise("customer: hello?") == "A short summary."  # the probe succeeds
+        assert breaker.status().state == "closed"
+    finally:
+        stop()
