@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -195,6 +196,26 @@ class Settings(BaseSettings):
     desk_managers: list[str] = Field(default_factory=list)
     # At most one sweep (SLA, re-assignment, opening hours) per process per interval.
     desk_sweep_interval_s: float = 5.0
+    # --- HTTP edges (issue 11; docs/api.md "Edges") -------------------------------------------------
+    # Proxies whose X-Forwarded-For is believed (IPs or CIDRs, e.g. ["10.0.0.0/8"]). Empty (the default):
+    # the TCP peer is the client whatever the header says, so the per-IP limits cannot be dodged with it.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # All request headers of one request together (`parley serve` runs uvicorn's h11 with this limit).
+    max_header_bytes: int = 65_536
+    # /metrics (Prometheus) and /docs, /redoc, /openapi.json: off unless asked for, since both tell an
+    # outsider about the deployment. `parley demo` turns the docs on.
+    expose_metrics: bool = False
+    expose_docs: bool = False
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted_proxies: {entry!r} is not an IP address or network") from exc
+        return value
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

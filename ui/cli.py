@@ -80,6 +80,9 @@ def serve(
     """Serve the HTTP API, the widget (/widget/widget.js) and the demo shop page (/demo)."""
     import uvicorn
 
+    from knowledge.settings import Settings
+    from ui.server import server_options
+
     typer.echo(f"Parley API on http://{host}:{port} (demo page: http://{host}:{port}/demo)")
     uvicorn.run(
         "ui.server:app_from_env",
@@ -89,6 +92,7 @@ def serve(
         workers=workers,
         log_level=log_level,
         timeout_graceful_shutdown=5,
+        **server_options(Settings()),
     )
 
 

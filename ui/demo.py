@@ -91,6 +91,9 @@ def serve_demo(host: str, port: int, settings: Settings | None = None) -> None:
         return
     import uvicorn
 
-    application = create_app(settings or Settings(), warm=True)
+    from ui.server import server_options
+
+    chosen = settings or Settings(expose_docs=True)  # the demo shows its API docs at /docs
+    application = create_app(chosen, warm=True)
     typer.echo(f"Serving the widget on http://{host}:{port}/demo (Ctrl-C stops)")
-    uvicorn.run(application, host=host, port=port, timeout_graceful_shutdown=5)
+    uvicorn.run(application, host=host, port=port, timeout_graceful_shutdown=5, **server_options(chosen))
