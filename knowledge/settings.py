@@ -155,8 +155,10 @@ class Settings(BaseSettings):
     # Queue priority = guard severity + matching rules + bonuses; waiting adds this much per minute (ageing,
     # uncapped, so nobody starves).
     desk_ageing_per_minute: float = 0.02
-    # A customer whose identity is proven (signed token) ranks above unverified ones of the same severity.
-    desk_verified_bonus: float = 0.6
+    # A customer whose identity is proven (signed token) ranks above unverified ones: more than the most an
+    # unverified chat gains by its words (abusive wording: severity 1.0 + complaint 0.1, against 0.5 for a
+    # polite request for a person), so a polite verified customer is not behind anonymous abuse.
+    desk_verified_bonus: float = 0.7
     # Conversations queued while the team was closed are first in line when it opens.
     desk_after_hours_bonus: float = 1.0
     # Fair share: each earlier waiting conversation from the same origin (IP, or verified customer) costs
@@ -164,6 +166,9 @@ class Settings(BaseSettings):
     desk_origin_penalty: float = 0.5
     desk_max_waiting_per_ip: int = 3
     desk_max_waiting_per_contact: int = 2
+    # Unverified conversations (any IP, or none) share one pool: each pays this much per unverified one
+    # waiting ahead of it (not held), so a flood from many IPs sinks instead of burying verified customers.
+    desk_unverified_pool_penalty: float = 0.1
     # Rules that raise priority: [{"kind": "order_value_above", "value": 500, "boost": 0.15}, ...]
     # (kinds: order_value_above, repeat_contact, stage, topic, trigger, language).
     desk_priority_rules: list[dict[str, Any]] = Field(

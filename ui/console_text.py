@@ -1,0 +1,39 @@
+"""The console's one escaping helper: text somebody typed (a customer, a help article, a shop record, an
+agent, an API error quoting any of those) made literal for the places Streamlit parses Markdown.
+
+Streamlit parses Markdown (and its own directives: `:red-background[...]`, `:material/icon:`, colours,
+badges) in st.markdown, st.caption, st.error/warning/success/info, st.subheader, widget labels, expander
+and tab titles and `help=` tooltips. Long customer bodies go through `st.text` (which parses nothing);
+every other untrusted string that reaches the page goes through `literal` first. Issue 11, finding 8: a
+customer's `![x](http://tracker/pixel.png)` was fetched by the agent's browser, links were clickable and
+`:red-background[**SYSTEM NOTE…**]` rendered as a banner.
+"""
+
+from __future__ import annotations
+
+import re
+
+# CommonMark lets a backslash escape any ASCII punctuation, so escaping all of it turns every construct
+# (emphasis, links, images, HTML tags, code, headings, lists, tables, Streamlit's `:directive[...]` and
+# `:material/x:`) into the characters themselves. GitHub autolinks (www.x.com, http://x) need their
+# punctuation escaped too, which this does.
+_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
+# Line breaks would start new Markdown blocks (headings, lists, quotes); bidi controls and zero-width
+# characters can make text read differently from what it is.
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+
+
+def literal(text: object, limit: int | None = None, one_line: bool = True) -> str:
+    """`text` as Markdown that renders as exactly these characters: no link, image, HTML, emphasis,
+    directive or icon. One line unless `one_line=False` (then line breaks stay hard breaks); at most
+    `limit` characters (an ellipsis marks the cut) before escaping."""
+    raw = "" if text is None else str(text)
+    raw = _INVISIBLE.sub("", raw)
+    if one_line:
+        raw = " ".join(raw.split())
+    if limit is not None and len(raw) > limit:
+        raw = raw[: max(0, limit - 1)] + "…"
+    escaped = _PUNCTUATION.sub(r"\\\1", raw)
+    if not one_line:
+        escaped = "  \n".join(line.strip() for line in escaped.splitlines())
+    return escaped
