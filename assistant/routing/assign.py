@@ -130,20 +130,34 @@ class Assigner:
             row.rank = self.row_rank(row, share.penalty, share.held)
 
     def rerank_unverified(self, session: Session) -> None:
+        """Shares from a read of the whole pool; ranks written only on the rows this transaction can lock
+        without waiting (FOR UPDATE SKIP LOCKED on PostgreSQL): concurrent handovers on other workers never
+        wait on each other's pool rows (that deadlocked), and a skipped row is ranked again by the next
+        handover or departure of the pool."""
         cfg = self.db.config
-        rows = session.scalars(
-            select(ConversationRow)
+        pool = session.execute(
+            select(ConversationRow.id, ConversationRow.origin)
             .where(ConversationRow.status == WAITING, ConversationRow.user_id.is_(None))
             .order_by(ConversationRow.waiting_since, ConversationRow.id)
         ).all()
         shares = unverified_pool_shares(
-            [row.origin for row in rows],
+            [origin for _, origin in pool],
             origin_penalty=cfg.origin_penalty,
             pool_penalty=cfg.unverified_pool_penalty,
             cap_of=lambda o: 0 if o is None else cfg.max_waiting_per_ip,
             kind_of=origin_kind,
         )
-        for row, share in zip(rows, shares, strict=True):
+        by_id = {cid: share for (cid, _), share in zip(pool, shares, strict=True)}
+        if not by_id:
+            return
+        lockable = session.scalars(
+            select(ConversationRow)
+            .where(ConversationRow.id.in_(list(by_id)))
+            .order_by(ConversationRow.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in lockable:
+            share = by_id[row.id]
             row.held = share.held
             row.rank = self.row_rank(row, share.penalty, share.held)
 
