@@ -89,7 +89,9 @@ async def reporter(
 async def soak(base: str, server_pid: int, args: argparse.Namespace) -> dict[str, Any]:
     out: dict[str, Any] = {"latencies": [], "ttft": [], "errors": [], "agent_polls": [], "rss": []}
     timeline: list[dict[str, Any]] = []
-    limits = httpx.Limits(max_connections=args.customers + args.agents, max_keepalive_connections=args.customers)
+    limits = httpx.Limits(
+        max_connections=args.customers + args.agents, max_keepalive_connections=args.customers
+    )
     timeout = httpx.Timeout(connect=30.0, read=600.0, write=30.0, pool=600.0)
     rng = random.Random(args.seed)
     cpu_before = cpu_seconds(process_tree(server_pid))
@@ -128,7 +130,9 @@ async def soak(base: str, server_pid: int, args: argparse.Namespace) -> dict[str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser = argparse.ArgumentParser(
+        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+    )
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="the checkout to serve (default: this)")
     parser.add_argument("--prepare", action="store_true", help="build the sample shop and index first")
@@ -149,7 +153,10 @@ def main() -> None:
     server = start_server(args, port)
     try:
         ready_s = wait_ready(base, server)
-        print(f"server ready in {ready_s:.1f} s; {args.customers} customers for {args.minutes:g} min", flush=True)
+        print(
+            f"server ready in {ready_s:.1f} s; {args.customers} customers for {args.minutes:g} min",
+            flush=True,
+        )
         result = asyncio.run(soak(base, server.pid, args))
     finally:
         server.terminate()
