@@ -17,15 +17,12 @@ import argparse
 import asyncio
 import json
 import random
-import sys
 import time
 from pathlib import Path
 from typing import Any
 
 import httpx
-
-sys.path.insert(0, str(Path(__file__).resolve().parent))
-from bench_api_load import (  # noqa: E402  (benchmarks/ is not a package)
+from bench_api_load import (  # benchmarks/bench_api_load.py (run as a script: its folder is on sys.path)
     REPO_ROOT,
     agent,
     cpu_seconds,

@@ -51,4 +51,7 @@ def server_options(settings: Settings) -> dict[str, Any]:
         "h11_max_incomplete_event_size": settings.max_header_bytes,
         "proxy_headers": False,
         "server_header": False,
+        # Longer than a customer's pause between messages (the widget keeps its connection): uvicorn's 5 s
+        # closed idle connections just as clients reused them (httpx ReadError, 2 in 2,741 soak turns).
+        "timeout_keep_alive": 75,
     }
