@@ -20,12 +20,19 @@ import re
 _PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 # Line breaks would start new Markdown blocks (headings, lists, quotes); bidi controls and zero-width
 # characters can make text read differently from what it is.
-_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2066-\u2069\ufeff]")
+_INVISIBLE = re.compile("[\u200b-\u200f\u202a-\u202e\u2060\u2066-\u2069\ufeff]")
+# GFM autolink literals (http://x, www.x, a@b.c, mailto:) are found in the text *after* escapes are
+# resolved (remark-gfm, Streamlit's renderer), so escaping does not stop them (seen in Chromium: an
+# escaped `http\:\/\/evil.example` was still a link). A WORD JOINER (U+2060, invisible) after every
+# ':' and '@' and inside 'www.' breaks every such pattern.
+_AUTOLINK = re.compile(r"(?i)(www)(?=\.)|([:@])")
+JOINER = "\u2060"
 
 
 def literal(text: object, limit: int | None = None, one_line: bool = True) -> str:
     """`text` as Markdown that renders as exactly these characters: no link, image, HTML, emphasis,
-    directive or icon. One line unless `one_line=False` (then line breaks stay hard breaks); at most
+    directive, icon or autolink (an invisible word joiner follows each ':' and '@' and splits 'www.').
+    One line unless `one_line=False` (then line breaks stay hard breaks); at most
     `limit` characters (an ellipsis marks the cut) before escaping."""
     raw = "" if text is None else str(text)
     raw = _INVISIBLE.sub("", raw)
@@ -33,6 +40,7 @@ def literal(text: object, limit: int | None = None, one_line: bool = True) -> st
         raw = " ".join(raw.split())
     if limit is not None and len(raw) > limit:
         raw = raw[: max(0, limit - 1)] + "…"
+    raw = _AUTOLINK.sub(lambda m: m.group(0) + JOINER, raw)
     escaped = _PUNCTUATION.sub(r"\\\1", raw)
     if not one_line:
         escaped = "  \n".join(line.strip() for line in escaped.splitlines())

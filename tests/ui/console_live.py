@@ -173,7 +173,7 @@ def button(at: AppTest, key: str) -> Any:
 
 def literal_source(markdown: str) -> str:
     """What the agent reads: the Markdown escapes of ui/console_text.literal taken out again."""
-    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown)
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
 
 
 def texts(elements: Any) -> list[str]:

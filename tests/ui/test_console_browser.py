@@ -4,6 +4,7 @@ no link, no banner). Screenshots go to artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -206,9 +207,13 @@ def test_hostile_text_in_markdown_places_stays_literal(
     assert tracker["hits"] == []
     assert page.locator('a[href*="evil.example"]').count() == 0
     assert page.locator(f'img[src^="{base}"]').count() == 0
-    assert page.locator("strong", has_text="MACRO NOTE").count() == 0
-    assert page.get_by_text(":red-background[**MACRO NOTE**] [open](http://evil.example/m)").count() >= 1
-    assert page.get_by_text(f"M2 ![m]({base}/m.png) <img src={base}/h.png>").count() >= 1
+    # our own bold title wraps the whole line; the customer's `**` made no bold of its own
+    assert page.locator("strong", has_text=re.compile(r"^\s*MACRO NOTE\s*$")).count() == 0
+    assert page.locator("strong", has_text=re.compile(r"^M1 :")).count() == 1
+    # the characters as typed (an invisible word joiner follows each ':' so no autolink forms)
+    shown = page.locator('[data-testid="stSidebar"]').inner_text().replace("\u2060", "")
+    assert ":red-background[**MACRO NOTE**] [open](http://evil.example/m)" in shown
+    assert f"M2 ![m]({base}/m.png) <img src={base}/h.png>" in shown
     assert page.get_by_text('<a href="http://evil.example/raw">raw link</a>', exact=False).count() >= 1
 
 

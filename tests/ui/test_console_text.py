@@ -10,7 +10,7 @@ import pytest
 from markdown_it import MarkdownIt
 
 from ui.console_desk_views import label_safe
-from ui.console_text import literal
+from ui.console_text import JOINER, literal
 
 MD = MarkdownIt("commonmark", {"html": True}).enable(["table", "strikethrough"])
 
@@ -42,7 +42,7 @@ CONSTRUCTS = re.compile(r"<(?!/?p>)[a-z/!]", re.IGNORECASE)
 def rendered_text(markdown: str) -> str:
     html = MD.render(markdown).strip()
     assert not CONSTRUCTS.search(html), html  # no <a>, <img>, <strong>, <em>, <code>, <h1>, raw HTML...
-    return unescape(re.sub(r"</?p>", "", html)).strip()
+    return unescape(re.sub(r"</?p>", "", html)).strip().replace(JOINER, "")
 
 
 @pytest.mark.parametrize("text", HOSTILE)
@@ -57,6 +57,19 @@ def test_streamlit_directives_and_autolinks_are_broken_up(text: str) -> None:
     # as themselves: every one of them is escaped.
     assert re.search(r"(?<!\\)[:\[\]]", out) is None
     assert "www." not in out and "://" not in out
+    # GFM autolink literals are matched after escapes resolve: a word joiner follows every ':' and '@'
+    plain = re.sub(r"\\(.)", r"\1", out)
+    assert re.search(r"(?i)https?://|www\.|mailto:|@\w", plain) is None, plain
+
+
+@pytest.mark.parametrize(
+    "text",
+    ["http://evil.example/x", "HTTPS://evil.example", "www.evil.example", "noah@example.com", "mailto:a@b.c"],
+)
+def test_autolink_literals_are_split_by_an_invisible_joiner(text: str) -> None:
+    out = literal(text)
+    plain = re.sub(r"\\(.)", r"\1", out)
+    assert JOINER in plain and plain.replace(JOINER, "") == text
 
 
 def test_multi_line_keeps_lines_but_starts_no_block() -> None:
@@ -72,7 +85,7 @@ def test_limit_cuts_before_escaping_and_marks_the_cut() -> None:
 
 
 def test_invisible_and_bidi_characters_are_removed() -> None:
-    assert literal("pay\u202eevil\u200b now\ufeff") == "payevil now"
+    assert literal("pay\u202eevil\u200b now\ufeff\u2060") == "payevil now"
 
 
 def test_plain_words_pass_unchanged_and_none_is_empty() -> None:
