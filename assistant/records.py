@@ -9,8 +9,25 @@ from __future__ import annotations
 
 from enum import StrEnum
 from typing import Any
+from urllib.parse import urlsplit
 
-from pydantic import BaseModel, ConfigDict, Field
+from pydantic import BaseModel, ConfigDict, Field, field_validator
+
+
+def safe_web_url(value: Any) -> str | None:
+    """`value` when it is an absolute http:// or https:// URL with a host and no control characters or
+    whitespace (browsers strip those, which is how `java\tscript:` gets through naive checks), else None."""
+    if not isinstance(value, str):
+        return None
+    if any(ord(ch) < 33 or ord(ch) == 127 for ch in value):
+        return None
+    try:
+        parts = urlsplit(value)
+    except ValueError:
+        return None
+    if parts.scheme.lower() not in ("http", "https") or not parts.hostname:
+        return None
+    return value
 
 
 class Citation(BaseModel):
@@ -21,6 +38,13 @@ class Citation(BaseModel):
     title: str | None = None
     url: str | None = None
     section: str | None = None
+
+    @field_validator("url", mode="before")
+    @classmethod
+    def _web_url_only(cls, value: Any) -> str | None:
+        """Only an absolute http(s) URL with a host is kept; `javascript:`, `data:`, relative and anything
+        else is dropped (issue 11: the API returned `javascript:` citation URLs as they were)."""
+        return safe_web_url(value)
 
     @classmethod
     def from_hit(cls, ref: int, hit: dict[str, Any]) -> Citation:

@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
+import ipaddress
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
 
-from pydantic import Field, model_validator
+from pydantic import Field, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 
@@ -175,8 +176,10 @@ class Settings(BaseSettings):
     # Queue priority = guard severity + matching rules + bonuses; waiting adds this much per minute (ageing,
     # uncapped, so nobody starves).
     desk_ageing_per_minute: float = 0.02
-    # A customer whose identity is proven (signed token) ranks above unverified ones of the same severity.
-    desk_verified_bonus: float = 0.6
+    # A customer whose identity is proven (signed token) ranks above unverified ones: more than the most an
+    # unverified chat gains by its words (abusive wording: severity 1.0 + complaint 0.1, against 0.5 for a
+    # polite request for a person), so a polite verified customer is not behind anonymous abuse.
+    desk_verified_bonus: float = 0.7
     # Conversations queued while the team was closed are first in line when it opens.
     desk_after_hours_bonus: float = 1.0
     # Fair share: each earlier waiting conversation from the same origin (IP, or verified customer) costs
@@ -184,6 +187,9 @@ class Settings(BaseSettings):
     desk_origin_penalty: float = 0.5
     desk_max_waiting_per_ip: int = 3
     desk_max_waiting_per_contact: int = 2
+    # Unverified conversations (any IP, or none) share one pool: each pays this much per unverified one
+    # waiting ahead of it (not held), so a flood from many IPs sinks instead of burying verified customers.
+    desk_unverified_pool_penalty: float = 0.1
     # Rules that raise priority: [{"kind": "order_value_above", "value": 500, "boost": 0.15}, ...]
     # (kinds: order_value_above, repeat_contact, stage, topic, trigger, language).
     desk_priority_rules: list[dict[str, Any]] = Field(
@@ -216,6 +222,26 @@ class Settings(BaseSettings):
     desk_managers: list[str] = Field(default_factory=list)
     # At most one sweep (SLA, re-assignment, opening hours) per process per interval.
     desk_sweep_interval_s: float = 5.0
+    # --- HTTP edges (issue 11; docs/api.md "Edges") -------------------------------------------------
+    # Proxies whose X-Forwarded-For is believed (IPs or CIDRs, e.g. ["10.0.0.0/8"]). Empty (the default):
+    # the TCP peer is the client whatever the header says, so the per-IP limits cannot be dodged with it.
+    trusted_proxies: list[str] = Field(default_factory=list)
+    # All request headers of one request together (`parley serve` runs uvicorn's h11 with this limit).
+    max_header_bytes: int = 65_536
+    # /metrics (Prometheus) and /docs, /redoc, /openapi.json: off unless asked for, since both tell an
+    # outsider about the deployment. `parley demo` turns the docs on.
+    expose_metrics: bool = False
+    expose_docs: bool = False
+
+    @field_validator("trusted_proxies")
+    @classmethod
+    def _proxy_networks(cls, value: list[str]) -> list[str]:
+        for entry in value:
+            try:
+                ipaddress.ip_network(entry.strip(), strict=False)
+            except ValueError as exc:
+                raise ValueError(f"trusted_proxies: {entry!r} is not an IP address or network") from exc
+        return value
 
     @model_validator(mode="after")
     def _derive_paths(self) -> Settings:

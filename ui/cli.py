@@ -106,6 +106,7 @@ def serve(
 
     from assistant.identity.policy import weak_secrets
     from knowledge.settings import Settings
+    from ui.server import server_options
 
     settings = Settings()
     problems = weak_secrets(settings.customer_token_secret, settings.agent_keys)
@@ -124,6 +125,7 @@ def serve(
         workers=workers,
         log_level=log_level,
         timeout_graceful_shutdown=5,
+        **server_options(settings),
     )
 
 

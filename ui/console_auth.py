@@ -8,6 +8,7 @@ import streamlit as st
 
 from ui.console_client import AuthError, ConsoleError
 from ui.console_desk_client import DeskClient
+from ui.console_text import literal
 
 KEY_INPUT = "sign-in-key"
 
@@ -45,6 +46,6 @@ def require_sign_in(api_url: str) -> None:
     st.text_input("Agent key", type="password", key=KEY_INPUT, autocomplete="off")
     st.button("Sign in", key="sign-in", type="primary", on_click=sign_in, args=(api_url,))
     if st.session_state.get("sign-in-error"):
-        st.error(st.session_state["sign-in-error"])
-    st.caption(f"API: {api_url}")
+        st.error(literal(st.session_state["sign-in-error"], 300))
+    st.caption(literal(f"API: {api_url}", 200))
     st.stop()

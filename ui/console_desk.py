@@ -14,6 +14,7 @@ from ui import console_views as views
 from ui.console_client import ConsoleError, ConversationDetail
 from ui.console_desk_client import DeskClient
 from ui.console_state import flash, me, run_action
+from ui.console_text import literal
 
 
 # --- callbacks (run before the next page draw) -------------------------------------------------------
@@ -70,9 +71,8 @@ def queue_card(row: views.QueueRow, selected: str | None) -> None:
             st.rerun()
         sla = desk_views.sla_badge(routing.get("sla"))
         band = desk_views.band_badge(routing.get("band"), row.priority)
-        st.markdown(
-            f"{band.markdown} {sla.markdown} {row.sentiment.markdown} :violet-background[{row.trigger}]"
-        )
+        trigger = literal(row.trigger, 60)
+        st.markdown(f"{band.markdown} {sla.markdown} {row.sentiment.markdown} :violet-background[{trigger}]")
         line = desk_views.routing_line(routing)
         if line:
             st.caption(desk_views.label_safe(line, 200))
@@ -88,7 +88,7 @@ def queue_panel(client: DeskClient, refresh_s: float) -> None:
             items = client.queue_for(team)
             mine = [c for c in client.conversations(status="human") if me() and c.assigned_agent == me()]
         except ConsoleError as exc:
-            st.error(f"Queue unavailable: {exc}")
+            st.error(f"Queue unavailable: {literal(exc, 300)}")
             return
         rows = views.queue_rows(items)
         breached = sum(1 for r in rows if (r.routing.get("sla") or {}).get("breached"))
@@ -121,10 +121,10 @@ def render_transcript(detail: ConversationDetail) -> None:
         st.caption("No messages yet.")
     for row in rows:
         if row.role == "system":
-            st.caption(f":material/info: {desk_views.label_safe(row.text, 300)} · {row.time}")
+            st.caption(f":material/info: {literal(row.text, 300)} · {literal(row.time)}")
             continue
         with st.chat_message(row.name, avatar=row.avatar):
-            st.markdown(f"**{desk_views.label_safe(row.name)}** · {row.time}")
+            st.markdown(f"**{literal(row.name, 80)}** · {literal(row.time)}")
             st.text(row.text or "(empty)")
             if row.guard_note:
                 st.caption(":material/flag: Guard note")
@@ -174,7 +174,7 @@ def transfer_box(client: DeskClient, conversation_id: str) -> None:
             agents = [a.name for a in client.agents() if a.name != me()]
             teams = [t.id for t in client.teams()]
         except ConsoleError as exc:
-            st.error(f"Agents and teams unavailable: {exc}")
+            st.error(f"Agents and teams unavailable: {literal(exc, 300)}")
             return
         options = [f"agent:{a}" for a in agents] + [f"team:{t}" for t in teams]
         if not options:
@@ -189,7 +189,7 @@ def conversation_panel(client: DeskClient, conversation_id: str, refresh_s: floa
     try:
         detail = client.conversation(conversation_id)
     except ConsoleError as exc:
-        st.error(f"Cannot open the conversation: {exc}")
+        st.error(f"Cannot open the conversation: {literal(exc, 300)}")
         return None
     conversation = detail.conversation
     owner = views.ownership(conversation.status, conversation.assigned_agent, me())
@@ -201,7 +201,7 @@ def conversation_panel(client: DeskClient, conversation_id: str, refresh_s: floa
     if takeover:
         st.markdown(
             f"{views.sentiment_badge(takeover.get('sentiment')).markdown} "
-            f":violet-background[{views.trigger_label(takeover.get('trigger'))}] "
+            f":violet-background[{literal(views.trigger_label(takeover.get('trigger')), 60)}] "
             f"{desk_views.sla_badge(detail.sla).markdown}"
         )
         if takeover.get("reason"):
@@ -224,7 +224,7 @@ def conversation_panel(client: DeskClient, conversation_id: str, refresh_s: floa
         try:
             fresh = client.conversation(conversation.id)
         except ConsoleError as exc:
-            st.error(f"Transcript unavailable: {exc}")
+            st.error(f"Transcript unavailable: {literal(exc, 300)}")
             return
         with st.container(height=460):
             render_transcript(fresh)

@@ -8,10 +8,10 @@ nothing: no Markdown, no HTML, no links, no `:red-background[...]` directives, n
 
 from __future__ import annotations
 
-import re
 from dataclasses import dataclass
 from typing import Any
 
+from ui.console_text import literal
 from ui.console_views import Badge, format_wait
 
 STAGE_LABELS = {
@@ -21,9 +21,6 @@ STAGE_LABELS = {
     "complaint": "complaint",
 }
 BAND_COLORS = {"urgent": "red", "high": "orange", "normal": "blue", "low": "gray"}
-# CommonMark lets a backslash escape any ASCII punctuation; Streamlit's directives (:red[...]) and
-# GitHub autolinks (http://...) need their punctuation escaped too.
-_MARKDOWN_PUNCTUATION = re.compile(r"([!-/:-@\[-`{-~])")
 
 INSIGHT_METRICS: tuple[tuple[str, str, str], ...] = (
     # (key in overall, label, kind)
@@ -39,11 +36,9 @@ INSIGHT_METRICS: tuple[tuple[str, str, str], ...] = (
 
 
 def label_safe(text: str, limit: int = 80) -> str:
-    """Untrusted text for a widget label (labels parse Markdown): every punctuation mark escaped, one line."""
-    one_line = " ".join(str(text or "").split())
-    if len(one_line) > limit:
-        one_line = one_line[: limit - 1] + "…"
-    return _MARKDOWN_PUNCTUATION.sub(r"\\\1", one_line)
+    """Untrusted text for a widget label (labels parse Markdown): one line, every punctuation mark escaped
+    (ui.console_text.literal, the console's one escaping helper)."""
+    return literal(text, limit)
 
 
 def sla_badge(sla: dict[str, Any] | None) -> Badge:

@@ -11,6 +11,7 @@ from ui import console_desk_views as desk_views
 from ui import console_views as views
 from ui.console_client import ConsoleError
 from ui.console_desk_client import DeskClient
+from ui.console_text import literal
 
 GROUP_LABELS = {"day": "Day", "team": "Team", "channel": "Channel", "agent": "Agent"}
 
@@ -20,7 +21,7 @@ def page(client: DeskClient) -> None:
     try:
         data = client.insights()
     except ConsoleError as exc:
-        st.error(f"Insights unavailable: {exc}")
+        st.error(f"Insights unavailable: {literal(exc, 300)}")
         return
     overall = data.overall or {}
     metrics = desk_views.overall_metrics(overall)
@@ -75,7 +76,7 @@ def page(client: DeskClient) -> None:
             key="csv-conversations",
         )
     except ConsoleError as exc:
-        st.error(f"CSV export unavailable: {exc}")
+        st.error(f"CSV export unavailable: {literal(exc, 300)}")
     left, right = st.columns(2)
     with left:
         st.subheader("Takeover reasons")

@@ -12,6 +12,7 @@ from ui import console_views as views
 from ui.console_client import ConsoleError, ConversationDetail, SuggestedReply
 from ui.console_desk_client import DeskClient
 from ui.console_state import flash, run_action
+from ui.console_text import literal
 
 
 # --- callbacks -------------------------------------------------------------------------------------
@@ -131,7 +132,7 @@ def macros_tab(client: DeskClient, detail: ConversationDetail, can_send: bool) -
     try:
         found = client.macros(query, detail.conversation.language)
     except ConsoleError as exc:
-        st.error(f"Canned responses unavailable: {exc}")
+        st.error(f"Canned responses unavailable: {literal(exc, 300)}")
         return
     if not found:
         st.caption("No canned response matches." if query else "No canned responses yet.")

@@ -9,6 +9,7 @@ import streamlit as st
 
 from ui.console_client import ConsoleError, OwnershipConflict
 from ui.console_desk_client import DeskClient
+from ui.console_text import literal
 
 
 def client() -> DeskClient:
@@ -32,7 +33,7 @@ def show_flashes() -> None:
     # Our own sentences, which may quote an API error (and so an id somebody typed): shown as text.
     for kind, text in st.session_state.pop("flash", []):
         box = {"error": st.error, "warning": st.warning, "success": st.success}.get(kind, st.info)
-        box(text.replace("\n", " "), icon={"error": "🚫", "warning": "⚠️", "success": "✅"}.get(kind, "ℹ️"))
+        box(literal(text, 500), icon={"error": "🚫", "warning": "⚠️", "success": "✅"}.get(kind, "ℹ️"))
 
 
 def run_action(label: str, fn: Any, *args: Any, **kwargs: Any) -> Any:

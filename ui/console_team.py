@@ -13,6 +13,7 @@ from ui import console_desk_views as desk_views
 from ui.console_client import ConsoleError
 from ui.console_desk_client import DeskClient
 from ui.console_state import flash, is_manager, run_action
+from ui.console_text import literal
 
 HOURS_EXAMPLE = (
     '{"timezone": "Europe/Paris", "weekly": {"mon": ["09:00-17:00"], "tue": ["09:00-17:00"]}, "holidays": []}'
@@ -72,7 +73,7 @@ def page(client: DeskClient) -> None:
     try:
         teams, agents, config = client.teams(), client.agents(), client.config()
     except ConsoleError as exc:
-        st.error(f"The desk is unavailable: {exc}")
+        st.error(f"The desk is unavailable: {literal(exc, 300)}")
         return
     st.subheader("Teams")
     if teams:

@@ -13,6 +13,8 @@ from typing import Any
 
 import httpx
 
+from ui.console_text import literal
+
 CHANNEL_COLORS = {"email": "blue", "whatsapp": "green", "sms": "orange", "api": "violet", "widget": "gray"}
 PROOF_LABELS = {
     "token": "signed in by the shop (token)",
@@ -144,7 +146,7 @@ def contacts_page(api_url: str, agent_key: str) -> None:
     try:
         contacts = api.contacts(query)
     except TimelineError as exc:
-        st.error(f"Contacts unavailable: {exc}")
+        st.error(f"Contacts unavailable: {literal(exc, 300)}")
         return
     if not contacts:
         st.caption("No contacts yet: they appear when customers write on a channel.")
@@ -154,7 +156,7 @@ def contacts_page(api_url: str, agent_key: str) -> None:
     try:
         view = api.timeline(contact_id)
     except TimelineError as exc:
-        st.error(f"Timeline unavailable: {exc}")
+        st.error(f"Timeline unavailable: {literal(exc, 300)}")
         return
     contact = view["contact"]
     left, right = st.columns([3, 2], gap="large")
@@ -163,7 +165,7 @@ def contacts_page(api_url: str, agent_key: str) -> None:
         for line in identity_lines(contact):
             st.text(line)
         if contact.get("user_id"):
-            st.caption(f"Shop account: {contact['user_id']}")
+            st.caption(f"Shop account: {literal(contact['user_id'], 80)}")
         _link_and_split(st, api, contact)
         _undelivered(st, api, view)
         for conversation in view.get("conversations", []):
@@ -174,10 +176,10 @@ def contacts_page(api_url: str, agent_key: str) -> None:
         st.subheader("Timeline")
         with st.container(height=480):
             for row in timeline_rows(view):
-                st.markdown(f"{row.badge} **{row.who}** · {row.when}")
+                st.markdown(f"{row.badge} **{literal(row.who, 80)}** · {literal(row.when)}")
                 st.text(row.text)
                 if row.delivery:
-                    (st.error if row.delivery.startswith("NOT") else st.caption)(row.delivery)
+                    (st.error if row.delivery.startswith("NOT") else st.caption)(literal(row.delivery, 200))
         _reply_box(st, api, contact_id, view)
 
 
@@ -193,7 +195,7 @@ def _reply_box(st: Any, api: TimelineApi, contact_id: str, view: dict[str, Any])
         channels,
         index=default,
         key=f"reply-channel-{contact_id}",
-        help=f"The customer last wrote on {last or 'no channel yet'}.",
+        help=literal(f"The customer last wrote on {last or 'no channel yet'}.", 120),
     )
     text = st.text_area("Your reply", key=f"reply-text-{contact_id}", height=90)
     if st.button("Send", key=f"reply-send-{contact_id}", type="primary"):
@@ -203,9 +205,11 @@ def _reply_box(st: Any, api: TimelineApi, contact_id: str, view: dict[str, Any])
         try:
             sent = api.reply(contact_id, text.strip(), channel)
         except TimelineError as exc:
-            st.error(f"Not sent: {exc}")
+            st.error(f"Not sent: {literal(exc, 300)}")
         else:
-            st.success(f"Sent on {sent['channel']} (conversation {sent['conversation_id'][:8]}).")
+            st.success(
+                literal(f"Sent on {sent['channel']} (conversation {sent['conversation_id'][:8]}).", 200)
+            )
 
 
 def _link_and_split(st: Any, api: TimelineApi, contact: dict[str, Any]) -> None:
@@ -233,7 +237,7 @@ def _link_and_split(st: Any, api: TimelineApi, contact: dict[str, Any]) -> None:
 
 def _undelivered(st: Any, api: TimelineApi, view: dict[str, Any]) -> None:
     for delivery in view.get("undelivered", []):
-        st.error(f"Undelivered on {delivery['channel']}: {str(delivery.get('last_error') or '')[:150]}")
+        st.error(literal(f"Undelivered on {delivery['channel']}: {delivery.get('last_error') or ''}", 200))
         if st.button("Retry", key=f"retry-{delivery['id']}"):
             try:
                 api.retry(int(delivery["id"]))

@@ -91,16 +91,19 @@ def serve_demo(host: str, port: int, settings: Settings | None = None) -> None:
     import uvicorn
 
     from ui.outbox import DevOutbox, outbox_router
+    from ui.server import server_options
 
     # A real SMTP server on loopback receives the sign-in codes; /dev/outbox shows them (demo only).
     outbox = DevOutbox().start()
     try:
-        application = create_app(demo_settings(settings or Settings(), outbox.port), warm=True)
+        # The demo shows its API docs at /docs.
+        chosen = demo_settings(settings or Settings(expose_docs=True), outbox.port)
+        application = create_app(chosen, warm=True)
         application.include_router(outbox_router(outbox))
         typer.echo(DEMO_BANNER)
         typer.echo(f"Serving the widget on http://{host}:{port}/demo (Ctrl-C stops)")
         typer.echo(f"Sign-in codes: http://{host}:{port}/dev/outbox (SMTP sink on 127.0.0.1:{outbox.port})")
-        uvicorn.run(application, host=host, port=port, timeout_graceful_shutdown=5)
+        uvicorn.run(application, host=host, port=port, timeout_graceful_shutdown=5, **server_options(chosen))
     finally:
         outbox.stop()
 

@@ -101,11 +101,14 @@ def create_app(
         app.state.warmed = True  # readiness (/readyz): the first customer is served as fast as the 100th
         yield
 
-    app = FastAPI(
+    app = FastAPI(  # /docs, /redoc and /openapi.json only with settings.expose_docs (off by default)
         title="Parley API",
         version="1.0",
         description=DESCRIPTION,
         lifespan=lifespan,
+        docs_url="/docs" if settings.expose_docs else None,
+        redoc_url="/redoc" if settings.expose_docs else None,
+        openapi_url="/openapi.json" if settings.expose_docs else None,
         openapi_tags=[
             {"name": "customer", "description": "The widget's calls (conversation secret required)"},
             {"name": "agent", "description": "Human agents (agent key required)"},
@@ -128,6 +131,8 @@ def create_app(
     app.include_router(routes_customer.router)
     app.include_router(routes_agent.router)
     app.include_router(routes_ops.router)
+    if settings.expose_metrics:
+        app.include_router(routes_ops.metrics_router)
     app.include_router(routes_channels.router)
     app.include_router(routes_contacts.router)
     app.include_router(routes_desk.router)  # desk: teams, agents, macros

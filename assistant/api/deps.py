@@ -13,6 +13,7 @@ from typing import Annotated
 
 from fastapi import Depends, Header, HTTPException, Request
 
+from assistant.api.client_ip import client_address
 from assistant.api.limits import RateLimiter, retry_after_header
 from assistant.api.metrics import ApiMetrics
 from assistant.desk import AgentDesk
@@ -60,10 +61,15 @@ def _too_many(state: ApiState, scope: str, wait_s: float) -> HTTPException:
     )
 
 
+def request_ip(request: Request, state: ApiState) -> str:
+    """The client's address: the peer, or what a configured trusted proxy says (see client_ip.py)."""
+    peer = request.client.host if request.client else None
+    return client_address(peer, request.headers.get("x-forwarded-for"), state.settings.trusted_proxies)
+
+
 def limit_ip(request: Request, state: State) -> None:
     """Per client IP (per worker process, see limits.py)."""
-    client = request.client.host if request.client else "unknown"
-    wait_s = state.ip_limiter.hit(client)
+    wait_s = state.ip_limiter.hit(request_ip(request, state))
     if wait_s:
         raise _too_many(state, "ip", wait_s)
 

@@ -1,4 +1,4 @@
-"""Request limits: body size (pure ASGI middleware) and sliding-window rate limits.
+"""Request limits: body size and lone surrogates in JSON (pure ASGI middleware), sliding-window rate limits.
 
 The rate limiter keeps its counters in process memory, so with N uvicorn workers each worker enforces
 the limit on its own (a client can get up to N times the limit). That is a documented trade-off: nothing
@@ -12,7 +12,8 @@ import math
 import threading
 import time
 from collections import deque
-from collections.abc import Callable
+from collections.abc import Callable, Iterator
+from typing import Any
 
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
@@ -51,6 +52,38 @@ def retry_after_header(wait_s: float) -> str:
     return str(max(1, math.ceil(wait_s)))
 
 
+def _strings(value: Any) -> Iterator[str]:
+    if isinstance(value, str):
+        yield value
+    elif isinstance(value, dict):
+        for key, item in value.items():
+            yield from _strings(key)
+            yield from _strings(item)
+    elif isinstance(value, list):
+        for item in value:
+            yield from _strings(item)
+
+
+def lone_surrogate_problem(body: bytes) -> str | None:
+    """A readable reason when a JSON body carries a lone UTF-16 surrogate (`"\\ud800"`): JSON allows the
+    escape, Python decodes it, and it fails later where text must be UTF-8 (the database). None otherwise,
+    also for a body that is not JSON (the framework says so itself)."""
+    if b"\\u" not in body and b"\\U" not in body:
+        return None  # no escape at all: raw UTF-8 cannot hold a lone surrogate
+    try:
+        decoded = json.loads(body)
+    except (ValueError, RecursionError):
+        return None
+    for text in _strings(decoded):
+        for ch in text:
+            if 0xD800 <= ord(ch) <= 0xDFFF:
+                return (
+                    f"text contains a lone surrogate (\\u{ord(ch):04x}), which is not a character; "
+                    "send UTF-8 text (an emoji is fine)"
+                )
+    return None
+
+
 class BodySizeLimitMiddleware:
     """413 for bodies over `max_bytes`: by Content-Length first, then by counting the streamed body
     (a chunked request has no Content-Length, and a lying one must not get through either)."""
@@ -75,16 +108,27 @@ class BodySizeLimitMiddleware:
                     return
         received = 0
         response_started = False
+        is_json = any(
+            name == b"content-type" and b"json" in value.lower() for name, value in scope["headers"]
+        )
+        body = bytearray()
 
         async def limited_receive() -> Message:
             nonlocal received
             message = await receive()
             if message["type"] == "http.request":
-                received += len(message.get("body", b""))
+                chunk = message.get("body", b"")
+                received += len(chunk)
                 if received > self.max_bytes:
                     # An HTTPException travels through the framework's body parsing (a plain exception
                     # would be turned into a generic 400) and its handler answers 413 {"detail": ...}.
                     raise HTTPException(status_code=413, detail=self._too_large())
+                if is_json:
+                    body.extend(chunk)
+                    if not message.get("more_body", False):
+                        problem = lone_surrogate_problem(bytes(body))
+                        if problem:
+                            raise HTTPException(status_code=422, detail=problem)
             return message
 
         async def tracking_send(message: Message) -> None:
@@ -96,9 +140,9 @@ class BodySizeLimitMiddleware:
         try:
             await self.app(scope, limited_receive, tracking_send)
         except HTTPException as exc:
-            if exc.status_code != 413 or response_started:
+            if exc.status_code not in (413, 422) or response_started:
                 raise
-            await self._reject(send, 413, self._too_large())
+            await self._reject(send, exc.status_code, str(exc.detail))
 
     def _too_large(self) -> str:
         return f"request body is larger than {self.max_bytes} bytes"

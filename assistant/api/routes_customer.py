@@ -13,7 +13,7 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import CustomerConversation, State, limit_conversation, limit_ip
+from assistant.api.deps import CustomerConversation, State, limit_conversation, limit_ip, request_ip
 from assistant.api.schemas import (
     ErrorResponse,
     EventsResponse,
@@ -121,7 +121,7 @@ async def start_conversation(
         state.service.start_conversation, request.channel, user_id, request.language
     )
     # desk: the (hashed) client IP, for fair share of the human queue between origins
-    client_ip = http.client.host if http.client else None
+    client_ip = request_ip(http, state)
     await run_in_threadpool(state.service.router.record_origin, conversation.id, client_ip)
     return {
         "conversation_id": conversation.id,

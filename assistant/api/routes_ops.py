@@ -3,8 +3,11 @@
 - `/livez`: the process answers (restart it only when this fails).
 - `/readyz`: warm-up finished and store and index answer: route customers here only when this is 200.
 - `/healthz`: the dependency checks alone (a damaged or missing index shows here as "degraded"); with a
-  remote model, also its circuit breaker ("model": "ok", "open: ..." or "half-open: ..."). An open circuit
-  makes the status "degraded" but not a 503: the offline planner answers meanwhile.
+  remote model, also its circuit breaker. An open circuit makes the status "degraded" but not a 503: the
+  offline planner answers meanwhile.
+
+Each check says one status word (ok, down, degraded, empty, warming up); the reason is in the server log.
+`/metrics` exists only with `expose_metrics` (off by default).
 """
 
 from __future__ import annotations
@@ -21,7 +24,13 @@ from assistant.api.metrics import CONTENT_TYPE
 from assistant.api.schemas import HealthResponse
 
 router = APIRouter(tags=["ops"])
+metrics_router = APIRouter(tags=["ops"])  # included only with settings.expose_metrics
 log = logging.getLogger(__name__)
+STATUS_WORDS = frozenset({"ok", "down", "degraded", "empty", "warming up"})
+
+
+class IndexEmpty(RuntimeError):
+    """The index answers but holds nothing yet."""
 
 
 def check_store(state: State) -> str:
@@ -40,7 +49,7 @@ def check_index(state: State) -> str:
         raise RuntimeError("unavailable (damaged or missing index; see the server log)") from exc
     except KnowledgeIndexError as exc:
         if "empty" in str(exc):
-            raise RuntimeError("help-centre index is empty (run `parley ingest`)") from exc
+            raise IndexEmpty("help-centre index is empty (run `parley ingest`)") from exc
         raise
 
 
@@ -51,13 +60,24 @@ def check_model(state: State) -> str | None:
     return state.service.parts.model_breaker.status().describe()
 
 
+def status_word(value: Any) -> str:
+    """What a check may say in public: a status word. The reason goes to the server log only (issue 11:
+    /healthz showed exception text, with database URLs and file paths in it)."""
+    word = str(value)
+    return word if word in STATUS_WORDS else "degraded"
+
+
 async def run_checks(state: State) -> dict[str, str]:
     checks: dict[str, str] = {}
     for name, check in (("store", check_store), ("index", check_index)):
         try:
-            checks[name] = await run_in_threadpool(check, state)
+            checks[name] = status_word(await run_in_threadpool(check, state))
+        except IndexEmpty:
+            log.warning("health check %s: the help-centre index is empty (run `parley ingest`)", name)
+            checks[name] = "empty"
         except Exception as exc:
-            checks[name] = f"down: {type(exc).__name__}: {exc}"[:300]
+            log.warning("health check %s failed: %s: %s", name, type(exc).__name__, exc)
+            checks[name] = "down"
     return checks
 
 
@@ -91,14 +111,14 @@ async def livez() -> Any:
     },
 )
 async def readyz(request: Request, state: State) -> Any:
-    checks = {"warm_up": "ok" if getattr(request.app.state, "warmed", False) else "down: warming up"}
+    checks = {"warm_up": "ok" if getattr(request.app.state, "warmed", False) else "warming up"}
     checks.update(await run_checks(state))
     ready = all(v == "ok" for v in checks.values())
     body = {"status": "ok" if ready else "degraded", "checks": checks}
     return body if ready else JSONResponse(status_code=503, content=body)
 
 
-@router.get(
+@metrics_router.get(
     "/metrics",
     summary="Prometheus metrics",
     response_class=Response,

@@ -23,7 +23,7 @@ from sqlalchemy.orm import Session
 from assistant.routing.context import DeskDb, as_utc, log_event
 from assistant.routing.hours import is_open, parse_hours
 from assistant.routing.models import AgentStatus, DeskAgentRow, DeskEventRow, EventKind, TeamMemberRow
-from assistant.routing.priority import fair_share, rank_key
+from assistant.routing.priority import fair_share, rank_key, unverified_pool_shares
 from assistant.store.models import ConversationRow, ConversationStatus, MessageRole, MessageRow
 
 WAITING = ConversationStatus.WAITING_FOR_HUMAN.value
@@ -107,12 +107,13 @@ class Assigner:
         )
 
     def rerank_origin(self, session: Session, origin: str | None) -> None:
-        """Fair share inside one origin: its n-th waiting conversation pays n penalties, held past the cap."""
-        if not origin:
-            return
+        """Fair share inside one origin: its n-th waiting conversation pays n penalties, held past the cap.
+        Unverified origins (an IP, or none) share one pool on top (priority.unverified_pool_shares), so the
+        whole pool is ranked again whenever one of its conversations comes or goes."""
         cfg = self.db.config
-        user = origin_kind(origin) == "customer"
-        cap = cfg.max_waiting_per_contact if user else cfg.max_waiting_per_ip
+        if origin_kind(origin) != "customer":
+            self.rerank_unverified(session)
+            return
         rows = session.scalars(
             select(ConversationRow)
             .where(ConversationRow.origin == origin, ConversationRow.status == WAITING)
@@ -120,8 +121,43 @@ class Assigner:
         ).all()
         for index, row in enumerate(rows):
             share = fair_share(
-                index, per_conversation=cfg.origin_penalty, cap=cap, origin_kind=origin_kind(origin)
+                index,
+                per_conversation=cfg.origin_penalty,
+                cap=cfg.max_waiting_per_contact,
+                origin_kind="customer",
             )
+            row.held = share.held
+            row.rank = self.row_rank(row, share.penalty, share.held)
+
+    def rerank_unverified(self, session: Session) -> None:
+        """Shares from a read of the whole pool; ranks written only on the rows this transaction can lock
+        without waiting (FOR UPDATE SKIP LOCKED on PostgreSQL): concurrent handovers on other workers never
+        wait on each other's pool rows (that deadlocked), and a skipped row is ranked again by the next
+        handover or departure of the pool."""
+        cfg = self.db.config
+        pool = session.execute(
+            select(ConversationRow.id, ConversationRow.origin)
+            .where(ConversationRow.status == WAITING, ConversationRow.user_id.is_(None))
+            .order_by(ConversationRow.waiting_since, ConversationRow.id)
+        ).all()
+        shares = unverified_pool_shares(
+            [origin for _, origin in pool],
+            origin_penalty=cfg.origin_penalty,
+            pool_penalty=cfg.unverified_pool_penalty,
+            cap_of=lambda o: 0 if o is None else cfg.max_waiting_per_ip,
+            kind_of=origin_kind,
+        )
+        by_id = {cid: share for (cid, _), share in zip(pool, shares, strict=True)}
+        if not by_id:
+            return
+        lockable = session.scalars(
+            select(ConversationRow)
+            .where(ConversationRow.id.in_(list(by_id)))
+            .order_by(ConversationRow.id)
+            .with_for_update(skip_locked=True)
+        ).all()
+        for row in lockable:
+            share = by_id[row.id]
             row.held = share.held
             row.rank = self.row_rank(row, share.penalty, share.held)
 

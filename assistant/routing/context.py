@@ -60,6 +60,7 @@ class DeskConfig:
     fallback_wait_s: float
     sweep_interval_s: float
     origin_salt: str
+    unverified_pool_penalty: float = 0.1
 
     @classmethod
     def from_settings(cls, settings: Settings) -> DeskConfig:
@@ -83,6 +84,7 @@ class DeskConfig:
             fallback_wait_s=60.0 * settings.expected_wait_minutes,
             sweep_interval_s=settings.desk_sweep_interval_s,
             origin_salt=settings.customer_token_secret,
+            unverified_pool_penalty=settings.desk_unverified_pool_penalty,
         )
 
 

@@ -5,6 +5,7 @@ priority (shown to agents, decides the SLA band) = guard severity + the boosts o
 queue score at time t = priority + ageing x minutes waited
                         + verified bonus (proven identity) + after-hours bonus (queued while closed)
                         - origin penalty (earlier waiting conversations from the same IP / customer)
+                        - unverified pool penalty (earlier waiting unverified conversations, any origin)
 Held conversations (over a per-IP or per-contact cap) come after every other one.
 
 Ageing is linear and uncapped, so the score's order is the order of a constant `rank`:
@@ -14,7 +15,7 @@ The queue is one indexed `ORDER BY rank DESC`, valid at every instant without re
 
 from __future__ import annotations
 
-from collections.abc import Mapping, Sequence
+from collections.abc import Callable, Mapping, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -175,3 +176,35 @@ def fair_share(earlier_waiting: int, *, per_conversation: float, cap: int, origi
             reason=f"held: {earlier_waiting} from the same {origin_kind} already wait (cap {cap})",
         )
     return FairShare(penalty=per_conversation * earlier_waiting, held=False, reason=None)
+
+
+def unverified_pool_shares(
+    origins: Sequence[str | None],
+    *,
+    origin_penalty: float,
+    pool_penalty: float,
+    cap_of: Callable[[str | None], int],
+    kind_of: Callable[[str | None], str],
+) -> list[FairShare]:
+    """Fair shares of the waiting unverified conversations, given their origins in waiting order.
+
+    Each pays its origin's fair share (see `fair_share`) plus `pool_penalty` for every unverified
+    conversation ahead of it that is not held: many anonymous chats from many IPs queue first come, first
+    served among themselves and sink below a verified customer instead of burying them (issue 11, 25
+    abusive chats took the top places). Conversations without an origin (no IP recorded) have no cap."""
+    if pool_penalty < 0 or origin_penalty < 0:
+        raise ValueError("penalties must not be negative")
+    seen: dict[str | None, int] = {}
+    ahead = 0
+    shares = []
+    for origin in origins:
+        earlier = seen.get(origin, 0) if origin is not None else 0
+        seen[origin] = earlier + 1
+        own = fair_share(
+            earlier, per_conversation=origin_penalty, cap=cap_of(origin), origin_kind=kind_of(origin)
+        )
+        share = FairShare(penalty=own.penalty + pool_penalty * ahead, held=own.held, reason=own.reason)
+        if not share.held:
+            ahead += 1
+        shares.append(share)
+    return shares

@@ -22,6 +22,8 @@ def make_settings(data_dir: Path, **overrides: Any) -> Settings:
         "agent_keys": {"alice": AGENT_KEY, "bob": OTHER_AGENT_KEY},
         "rate_limit_per_conversation": 10_000,
         "rate_limit_per_ip": 100_000,
+        "expose_metrics": True,  # off by default (issue 11); the API tests read /metrics and /openapi.json
+        "expose_docs": True,
     }
     values.update(overrides)
     return Settings(_env_file=None, **values)  # type: ignore[call-arg]

@@ -30,10 +30,10 @@ def test_a_corrupt_index_starts_degraded_and_keeps_serving(prepared_dir: Path, t
         assert client.get("/livez").status_code == 200
         ready = client.get("/readyz")
         assert ready.status_code == 503 and ready.json()["checks"]["warm_up"] == "ok"
-        assert ready.json()["checks"]["index"].startswith("down: ")
+        assert ready.json()["checks"]["index"] == "down"
         health = client.get("/healthz")
         assert health.status_code == 503 and health.json()["status"] == "degraded"
-        assert "unavailable" in health.json()["checks"]["index"]
+        assert health.json()["checks"]["index"] == "down"  # the reason is in the log only
         conversation_id, headers = start(client)
         reply = turn(client, conversation_id, headers, "how long does shipping take?")
         assert reply["reply"]  # an answer without the index (a handover or "I can't search"), not a 5xx
@@ -47,7 +47,7 @@ def test_a_moved_index_folder_is_reported(prepared_dir: Path, tmp_path: Path) ->
         assert client.get("/readyz").status_code == 200
         shutil.move(data_dir / "chroma", tmp_path / "moved-away")
         health = client.get("/healthz")  # used to say "ok": the open file handle still answered
-        assert health.status_code == 503 and "unavailable" in health.json()["checks"]["index"]
+        assert health.status_code == 503 and health.json()["checks"]["index"] == "down"
         assert client.get("/readyz").status_code == 503
         shutil.move(tmp_path / "moved-away", data_dir / "chroma")
         assert client.get("/healthz").status_code == 200

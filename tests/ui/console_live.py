@@ -10,6 +10,7 @@ from __future__ import annotations
 
 import json
 import os
+import re
 import subprocess
 import sys
 import time
@@ -176,5 +177,10 @@ def button(at: AppTest, key: str) -> Any:
     return at.button(key=key)
 
 
+def literal_source(markdown: str) -> str:
+    """What the agent reads: the Markdown escapes of ui/console_text.literal taken out again."""
+    return re.sub(r"\\([!-/:-@\[-`{-~])", r"\1", markdown).replace("\u2060", "")
+
+
 def texts(elements: Any) -> list[str]:
-    return [str(e.value) for e in elements]
+    return [literal_source(str(e.value)) for e in elements]

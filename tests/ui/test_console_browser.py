@@ -4,6 +4,7 @@ no link, no banner). Screenshots go to artifacts/screenshots/."""
 
 from __future__ import annotations
 
+import re
 import shutil
 import subprocess
 import sys
@@ -180,6 +181,40 @@ def test_sidebar_beside_the_conversation_and_hostile_text(
         path=str(SCREENSHOTS / "console-sidebar-customer.png")
     )
     assert (SCREENSHOTS / "console-sidebar.png").stat().st_size > 20_000
+
+
+def test_hostile_text_in_markdown_places_stays_literal(
+    live_api: LiveApi, page: Any, tracker: dict[str, Any]
+) -> None:
+    """Issue 11, finding 8, where the console parses Markdown (titles, labels, captions): canned response
+    titles an agent typed, raw HTML and bare links in a customer message. Nothing fetched, nothing
+    clickable, no banner: the characters as typed (ui/console_text.literal)."""
+    base = tracker["url"]
+    client = DeskClient(live_api.url, AGENT_KEYS["demo-agent"])
+    client.create_macro("M1 :red-background[**MACRO NOTE**] [open](http://evil.example/m)", "body one", ["x"])
+    client.create_macro(f"M2 ![m]({base}/m.png) <img src={base}/h.png>", f"<img src='{base}/b.png'>", ["x"])
+    raw = f'<img src="{base}/raw.png"> <a href="http://evil.example/raw">raw link</a> www.evil.example'
+    cid = seed_conversation(live_api, [raw, "I want to talk to a person"], user_id=DEMO_USER)
+    page.reload()
+    sign_in(page)
+    page.locator(f".st-key-open-{cid} button").click()
+    page.get_by_text("raw link", exact=False).first.wait_for(timeout=TIMEOUT_MS)
+    page.get_by_role("tab", name="Canned responses").click()
+    page.get_by_text("MACRO NOTE", exact=False).first.wait_for(timeout=TIMEOUT_MS)
+    page.wait_for_timeout(1500)  # images would load now if anything were fetched
+    page.screenshot(path=str(SCREENSHOTS / "console-hostile.png"), full_page=True)
+    page.locator('[data-testid="stSidebar"]').screenshot(path=str(SCREENSHOTS / "console-hostile-macros.png"))
+    assert tracker["hits"] == []
+    assert page.locator('a[href*="evil.example"]').count() == 0
+    assert page.locator(f'img[src^="{base}"]').count() == 0
+    # our own bold title wraps the whole line; the customer's `**` made no bold of its own
+    assert page.locator("strong", has_text=re.compile(r"^\s*MACRO NOTE\s*$")).count() == 0
+    assert page.locator("strong", has_text=re.compile(r"^M1 :")).count() == 1
+    # the characters as typed (an invisible word joiner follows each ':' so no autolink forms)
+    shown = page.locator('[data-testid="stSidebar"]').inner_text().replace("\u2060", "")
+    assert ":red-background[**MACRO NOTE**] [open](http://evil.example/m)" in shown
+    assert f"M2 ![m]({base}/m.png) <img src={base}/h.png>" in shown
+    assert page.get_by_text('<a href="http://evil.example/raw">raw link</a>', exact=False).count() >= 1
 
 
 def customer(api: LiveApi, texts: list[str]) -> tuple[str, dict[str, str]]:

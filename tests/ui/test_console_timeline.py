@@ -20,6 +20,7 @@ from assistant.service import SupportService
 from assistant.store.models import MessageRole
 from knowledge.settings import Settings
 from tests.conftest import free_port, port_open
+from tests.ui.console_live import literal_source
 from ui.console_timeline import badge, delivery_label, identity_lines, timeline_rows
 
 KEY = "timeline-agent-key-0123456789abcdef"
@@ -109,11 +110,13 @@ def test_contacts_page_shows_one_timeline_and_replies(
     assert any("whatsapp: +15550123456 · proven by a one-time code" in t for t in texts)
     badges = " ".join(m.value for m in app.markdown)
     assert ":blue-badge[email]" in badges and ":green-badge[whatsapp]" in badges
-    assert any("Undelivered on email" in e.value for e in app.error)
+    assert any("Undelivered on email" in literal_source(e.value) for e in app.error)
     assert app.selectbox(key=f"reply-channel-{contact_id}").value == "whatsapp"  # the channel last used
     app.text_area(key=f"reply-text-{contact_id}").input("Hello Ann, it is out for delivery.")
     app.button(key=f"reply-send-{contact_id}").click().run()
-    assert any("Sent on whatsapp" in s.value for s in app.success), [e.value for e in app.error]
+    assert any("Sent on whatsapp" in literal_source(s.value) for s in app.success), [
+        e.value for e in app.error
+    ]
     chat = [c for c in service.contact_memory.contacts.conversations(contact_id) if c.channel == "whatsapp"][
         0
     ]
