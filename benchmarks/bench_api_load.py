@@ -321,31 +321,40 @@ def wait_ready(base: str, server: subprocess.Popen[bytes]) -> float:
         time.sleep(0.2)
 
 
-def main() -> None:
+def load_arguments(description: str | None) -> argparse.ArgumentParser:
+    """The options every load run shares (this benchmark and benchmarks/soak.py)."""
     parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
+        description=description, formatter_class=argparse.RawDescriptionHelpFormatter
     )
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="the checkout to serve (default: this)")
     parser.add_argument("--prepare", action="store_true", help="build the sample shop and index first")
-    parser.add_argument("--model", choices=["realistic", "back-to-back"], default="realistic")
-    parser.add_argument("--concurrency", type=int, nargs="+", default=[300])
-    parser.add_argument("--duration", type=float, default=120.0, help="seconds per concurrency level")
     parser.add_argument("--think", type=float, nargs=2, default=[15.0, 30.0], help="seconds between messages")
-    parser.add_argument("--agents", type=int, default=3, help="agents polling the queue (realistic model)")
+    parser.add_argument("--agents", type=int, default=3, help="agents polling the queue")
     parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--sample-every", type=float, default=10.0, help="seconds between RSS samples")
     parser.add_argument("--seed", type=int, default=7)
     parser.add_argument("--json", type=Path, help="also write the results here")
-    parser.add_argument("--profile", type=Path, help="record a py-spy flame graph (SVG) of the server")
-    args = parser.parse_args()
+    return parser
+
+
+def serve_for(args: argparse.Namespace) -> tuple[str, subprocess.Popen[bytes]]:
+    """Prepare the data when asked, start `parley serve` on a free port: its base URL and process."""
     args.repo = args.repo.resolve()
     if args.prepare:
         prepare(args.data_dir, args.repo)
-
     port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server(args, port)
+    return f"http://127.0.0.1:{port}", start_server(args, port)
+
+
+def main() -> None:
+    parser = load_arguments(__doc__)
+    parser.add_argument("--model", choices=["realistic", "back-to-back"], default="realistic")
+    parser.add_argument("--concurrency", type=int, nargs="+", default=[300])
+    parser.add_argument("--duration", type=float, default=120.0, help="seconds per concurrency level")
+    parser.add_argument("--sample-every", type=float, default=10.0, help="seconds between RSS samples")
+    parser.add_argument("--profile", type=Path, help="record a py-spy flame graph (SVG) of the server")
+    args = parser.parse_args()
+    base, server = serve_for(args)
     results: dict[str, Any] = {"repo": str(args.repo), "workers": args.workers, "runs": []}
     try:
         results["start_to_healthy_s"] = round(wait_ready(base, server), 1)

@@ -18,21 +18,18 @@ import asyncio
 import json
 import random
 import time
-from pathlib import Path
 from typing import Any
 
 import httpx
 from bench_api_load import (  # benchmarks/bench_api_load.py (run as a script: its folder is on sys.path)
-    REPO_ROOT,
     agent,
     cpu_seconds,
-    free_port,
+    load_arguments,
     percentile,
-    prepare,
     process_tree,
     realistic_customer,
     rss_mb,
-    start_server,
+    serve_for,
     wait_ready,
 )
 
@@ -127,27 +124,12 @@ async def soak(base: str, server_pid: int, args: argparse.Namespace) -> dict[str
 
 
 def main() -> None:
-    parser = argparse.ArgumentParser(
-        description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter
-    )
-    parser.add_argument("--data-dir", type=Path, required=True)
-    parser.add_argument("--repo", type=Path, default=REPO_ROOT, help="the checkout to serve (default: this)")
-    parser.add_argument("--prepare", action="store_true", help="build the sample shop and index first")
+    parser = load_arguments(__doc__)
     parser.add_argument("--customers", type=int, default=300)
     parser.add_argument("--minutes", type=float, default=10.0)
     parser.add_argument("--every", type=float, default=30.0, help="seconds per reported interval")
-    parser.add_argument("--think", type=float, nargs=2, default=[15.0, 30.0], help="seconds between messages")
-    parser.add_argument("--agents", type=int, default=3, help="agents polling the queue")
-    parser.add_argument("--workers", type=int, default=1)
-    parser.add_argument("--seed", type=int, default=7)
-    parser.add_argument("--json", type=Path, help="also write the results here")
     args = parser.parse_args()
-    args.repo = args.repo.resolve()
-    if args.prepare:
-        prepare(args.data_dir, args.repo)
-    port = free_port()
-    base = f"http://127.0.0.1:{port}"
-    server = start_server(args, port)
+    base, server = serve_for(args)
     try:
         ready_s = wait_ready(base, server)
         print(
