@@ -12,8 +12,9 @@ from ui import console_desk_views as views
 @pytest.mark.parametrize(
     ("text", "expected"),
     [
-        (":red-background[**SYSTEM NOTE**]", "\\:red\\-background\\[\\*\\*SYSTEM NOTE\\*\\*\\]"),
-        ("![x](http://evil/p.png)", "\\!\\[x\\]\\(http\\:\\/\\/evil\\/p\\.png\\)"),
+        # a word joiner (U+2060) follows each ':' so GFM autolinks cannot form (ui/console_text.py)
+        (":red-background[**SYSTEM NOTE**]", "\\:\u2060red\\-background\\[\\*\\*SYSTEM NOTE\\*\\*\\]"),
+        ("![x](http://evil/p.png)", "\\!\\[x\\]\\(http\\:\u2060\\/\\/evil\\/p\\.png\\)"),
         ("<img src=x onerror=alert(1)>", "\\<img src\\=x onerror\\=alert\\(1\\)\\>"),
         ("Emma\nLaurent", "Emma Laurent"),
         ("plain words", "plain words"),
