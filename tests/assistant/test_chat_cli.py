@@ -140,7 +140,7 @@ def test_script_on_the_sample_shop_prints_one_json_line_per_turn(
     assert knowledge["turn"] == 2 and knowledge["citations"]
     # Articles cite their page; a row of the FAQ table (faq.csv) has no page of its own.
     assert all(
-        c["url"].startswith("https://help.mapleandmoss.example/")
+        (c["url"] or "").startswith("https://help.mapleandmoss.example/")
         or (not c["url"] and c["article_id"].startswith("faq-"))
         for c in knowledge["citations"]
     )
