@@ -64,7 +64,7 @@ def how_to(settings: Settings) -> str:
 
     return f"""
 {settings.shop_name} demo: things to try (offline assistant, no API key needed)
-  Ask a question:      "how long does shipping take?", "can I return a sale item?"
+  Ask a question:      "how long does shipping take?", "how long do refunds take?"
   Check an order:      "where is my order?" then give {g.DEMO_USER_EMAIL}: the assistant mails a
                        6-digit code (the demo's own SMTP sink keeps it: open /dev/outbox), type it back
   Cancel (pending):    "cancel order {g.DEMO_PENDING_ORDER_ID}", give a reason, then "yes"
