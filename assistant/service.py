@@ -24,10 +24,11 @@ from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
 from assistant.prompts import Replies
 from assistant.records import Citation, GuardDecision, ToolCallRecord
-from assistant.recovery import already_ran, recovered_trace, recovery_notice
+from assistant.recovery import already_ran, recovered_trace, recovery_notice, settle
 from assistant.reply import compose_reply, pending_interrupts
 from assistant.routing.router import Router, route_or_queue
 from assistant.shop.store import ShopStore
+from assistant.store.actions import ActionRecord
 from assistant.store.conversations import Conversation, ConversationStore, Message
 from assistant.store.models import ConversationStatus, MessageRole
 from assistant.tools.base import CustomerScope
@@ -120,7 +121,7 @@ class SupportService:
                 scope=CustomerScope.customer(conversation.user_id),
                 started=started,
                 config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
-                recovered=self.conversations.actions.unreported(conversation_id),
+                recovered=self._settled(self.conversations.actions.unreported(conversation_id)),
             )
             run_input = self._run_input(turn, text, action_id)
             if isinstance(run_input, GuardDecision):
@@ -128,6 +129,21 @@ class SupportService:
             if isinstance(run_input, AskAgain | Recovered):
                 return self._answer_without_agent(turn, run_input)
             return self._run_turn(turn, run_input, on_token)
+
+    def _settled(self, records: list[ActionRecord]) -> list[ActionRecord]:
+        """Earlier changes the customer was not told about, each started one settled from the shop's state."""
+        kept: list[ActionRecord] = []
+        for record in records:
+            order_id = str(record.arguments.get("order_id") or "")
+            if record.status == "started" and order_id:
+                with self.shop.transaction() as shop:
+                    order = shop.get_order(order_id)
+                outcome = settle(record, str(order.status) if order is not None else None)
+                if outcome is not None:
+                    self.conversations.actions.settle(record.id, outcome)
+                    record = record.model_copy(update={"status": outcome})
+            kept.append(record)
+        return kept
 
     def _silent(self, conversation: Conversation, customer_message: Message, started: float) -> TurnResult:
         return TurnResult(
@@ -153,6 +169,17 @@ class SupportService:
             # The yes was given and the change ran; the crash lost the rest of that turn. Never run it twice.
             self._run(_decisions("reject", len(pending)), turn, None)
             pending = []
+        not_run = [{"name": r.tool, "args": r.arguments} for r in turn.recovered if r.status == "not_run"]
+        # The crash came after the yes and before the change: a new yes to that change continues the run
+        # (the change runs now); anything else starts afresh and the change is dropped, never run.
+        if (
+            not pending
+            and not_run
+            and self._unfinished_run(turn.config)
+            and classify_confirmation(text, pending_action(not_run), action_id) == "yes"
+        ):
+            turn.recovered = [r for r in turn.recovered if r.status != "not_run"]
+            return None
         answer = classify_confirmation(text, pending_action(actions) if pending else None, action_id)
         if not pending and turn.recovered and answer != "other":
             return Recovered()
@@ -180,7 +207,7 @@ class SupportService:
         agent = self.parts.agent
         # An approved (or declined) WRITE sits in the message before the interrupt: trace it in this turn,
         # the turn in which it ran, with its result.
-        resuming = isinstance(run_input, Command)
+        resuming = isinstance(run_input, Command) or run_input is None  # None: an interrupted run goes on
         before = (
             self._last_tool_call_index(turn.config) if resuming else len(self._state_messages(turn.config))
         )
@@ -362,6 +389,11 @@ class SupportService:
 
     def _state_messages(self, config: dict[str, Any]) -> list[BaseMessage]:
         return list(self._state(config).get("messages", []))
+
+    def _unfinished_run(self, config: dict[str, Any]) -> bool:
+        """The thread's last run stopped between steps (a crash), not at a question for the customer."""
+        snapshot = self.parts.agent.get_state(config)
+        return bool(snapshot and snapshot.next and not snapshot.interrupts)
 
     def _last_tool_call_index(self, config: dict[str, Any]) -> int:
         messages = self._state_messages(config)
