@@ -16,7 +16,9 @@ awaiting_confirmation, latency_ms.
 from __future__ import annotations
 
 import json
+import threading
 from collections.abc import Iterable
+from contextlib import suppress
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import TYPE_CHECKING, Annotated, Any
@@ -29,6 +31,7 @@ if TYPE_CHECKING:
     from rich.console import Console
 
     from assistant.service import SupportService, TurnResult
+    from assistant.store.conversations import Conversation
     from knowledge.settings import Settings
 
 PROVIDERS = ("offline", "openai")
@@ -95,7 +98,7 @@ def verify_customer_token(token: str, settings: Settings) -> str:
     from assistant.identity.tokens import verify_customer_token as verify
 
     try:
-        return verify(token, settings.customer_token_secret)
+        return verify(token, settings.customer_token_secret, settings.customer_token_max_lifetime_s)
     except InvalidCustomerToken as exc:
         raise ScriptError(f"line 1: {exc}") from None
 
@@ -138,8 +141,12 @@ def _fail(message: str, code: int = 2) -> typer.Exit:
     return typer.Exit(code)
 
 
-def _check_user(service: SupportService, user_id: str) -> None:
-    with service.shop.transaction() as shop:
+def _check_user(settings: Settings, user_id: str) -> None:
+    from assistant.shop.store import ShopStore
+
+    store = ShopStore(str(settings.database_url))
+    store.migrate()
+    with store.transaction() as shop:
         if shop.get_user(user_id) is None:
             raise _fail(f"no customer with user id {user_id!r} in this shop")
 
@@ -181,17 +188,53 @@ def print_turn(console: Console, result: TurnResult) -> None:
     console.print(f"[dim]  ({status})[/dim]", highlight=False)
 
 
-def interactive_chat(service: SupportService, user_id: str | None, console: Console) -> None:
-    conversation, _ = service.start_conversation(channel="cli", user_id=user_id)
+class WarmService:
+    """The service built and warmed (models, intents, index) in a background thread, so the prompt shows at
+    once and the customer types while it loads; the first message waits for it if it is not ready yet."""
+
+    def __init__(self, settings: Settings, user_id: str | None) -> None:
+        self._result: tuple[SupportService, Conversation] | None = None
+        self._error: BaseException | None = None
+        self._thread = threading.Thread(target=self._build, args=(settings, user_id), daemon=True)
+        self._thread.start()
+
+    def _build(self, settings: Settings, user_id: str | None) -> None:
+        try:
+            from assistant.service import SupportService
+
+            service = SupportService(settings)
+            conversation, _ = service.start_conversation(channel="cli", user_id=user_id)
+            _ = service.parts.agent
+            service.parts.planner.intents.classify("hello")
+            with suppress(Exception):  # a damaged index is reported by the turn that needs it
+                service.help_center.index.warm()
+            self._result = (service, conversation)
+        except BaseException as exc:  # handed to the caller of get()
+            self._error = exc
+
+    def get(self) -> tuple[SupportService, Conversation]:
+        self._thread.join()
+        if self._error is not None:
+            raise self._error
+        assert self._result is not None
+        return self._result
+
+
+def interactive_chat(settings: Settings, user_id: str | None, console: Console) -> None:
     console.print(
-        f"[bold]{service.settings.shop_name}[/bold] assistant ({service.provider} provider). "
+        f"[bold]{settings.shop_name}[/bold] assistant ({settings.effective_llm_provider} provider). "
         "Type your message; 'quit' or Ctrl-D ends.",
         highlight=False,
     )
-    limit = service.settings.max_message_chars
+    warm: WarmService | None = None
+    limit = settings.max_message_chars
     while True:
         try:
-            text = console.input("[bold]you>[/bold] ")
+            console.print("[bold]you>[/bold] ", end="")
+            console.file.flush()
+            # Started once the prompt shows: its imports would otherwise compete with the prompt's.
+            warm = warm or WarmService(settings, user_id)
+            text = input()
         except (EOFError, KeyboardInterrupt):
             console.print()
             return
@@ -203,6 +246,7 @@ def interactive_chat(service: SupportService, user_id: str | None, console: Cons
             console.print(f"[red]That message has {len(text)} characters; the limit is {limit}.[/red]")
             continue
         with console.status("thinking...", spinner="dots"):
+            service, conversation = warm.get()
             result = service.customer_turn(conversation.id, text)
         print_turn(console, result)
 
@@ -239,8 +283,6 @@ def chat(
     """Chat with the assistant in the terminal, or play a script of customer turns."""
     from rich.console import Console
 
-    from assistant.service import SupportService
-
     settings = chat_settings(provider)
     script: ChatScript | None = None
     if script_path is not None:
@@ -263,14 +305,15 @@ def chat(
     elif as_json:
         raise _fail("--json needs --script FILE.jsonl")
 
-    service = SupportService(settings)
     if user_id is not None:
-        _check_user(service, user_id)
+        _check_user(settings, user_id)
     console = Console(highlight=False)
     if script is None:
-        interactive_chat(service, user_id, console)
+        interactive_chat(settings, user_id, console)
     else:
-        play_script(service, script, user_id, as_json, console)
+        from assistant.service import SupportService
+
+        play_script(SupportService(settings), script, user_id, as_json, console)
 
 
 def register(app: typer.Typer) -> None:

@@ -15,6 +15,7 @@ from langgraph.types import Checkpointer
 from assistant.agent import build_agent, build_checkpointer, build_openai_model
 from assistant.contacts.memory import ContactMemory
 from assistant.guard.guard import SentimentGuard
+from assistant.identity.signin import CodeSignIn
 from assistant.planner.intents import Encoder
 from assistant.planner.model import OfflinePlannerChatModel
 from assistant.planner.planner import OfflinePlanner
@@ -120,6 +121,29 @@ class ServiceParts:
         return SupportCheck(encode=self.encoder)
 
     @cached_property
+    def sign_in(self) -> CodeSignIn:
+        """Signing a conversation in with a one-time code mailed to the email on file (verified policy)."""
+        from assistant.identity.mailer import smtp_code_sender
+        from assistant.identity.otp import OneTimeCodes
+
+        s = self.settings
+        codes = OneTimeCodes(
+            str(s.database_url),
+            ttl_s=s.otp_ttl_s,
+            max_attempts=s.otp_max_attempts,
+            max_per_hour=s.otp_max_per_hour,
+        )
+        self.conversations  # noqa: B018  (the codes' table is created with the conversations' schema)
+        shop = self.shop
+
+        def find_user(email: str) -> str | None:
+            with shop.transaction() as session:
+                ids = session.find_user_ids_by_email(email)
+            return ids[0] if len(ids) == 1 else None
+
+        return CodeSignIn(codes, find_user, smtp_code_sender(s), self.replies)
+
+    @cached_property
     def replies(self) -> Replies:
         return Replies(self.settings.shop_name)
 
@@ -134,6 +158,7 @@ class ServiceParts:
             self.toolkit,
             shop_name=self.settings.shop_name,
             min_answer_score=self.settings.min_answer_score,
+            identity_policy=self.settings.identity_policy,
         )
 
     @cached_property

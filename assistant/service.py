@@ -20,6 +20,8 @@ from assistant.agent import guard_history
 from assistant.confirmations import classify_confirmation, pending_action
 from assistant.contacts.memory import ContactMemory
 from assistant.fault_points import pause_point
+from assistant.identity.policy import lookup_signs_in
+from assistant.identity.signin import email_in, held_request, typed_code
 from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
 from assistant.prompts import Replies
@@ -114,11 +116,20 @@ class SupportService:
             conversation = self.conversations.get(conversation_id)
             if conversation.status != ConversationStatus.BOT:
                 return self._silent(conversation, customer_message, started)
+            language = detect_language(text, default=conversation.language or "en")
+            signed_in_note = ""
+            if conversation.user_id is None and not self._lookup_signs_in:
+                # Verified identity: an email starts a one-time code, the code typed back signs in.
+                signing = self._code_sign_in(conversation, customer_message, text, language)
+                if isinstance(signing, TurnResult):
+                    return signing
+                if signing is not None:
+                    conversation, text, signed_in_note = signing
             turn = Turn(
                 conversation=conversation,
                 customer_message=customer_message,
-                language=detect_language(text, default=conversation.language or "en"),
-                scope=CustomerScope.customer(conversation.user_id),
+                language=language,
+                scope=CustomerScope.customer(conversation.user_id, lookup_signs_in=self._lookup_signs_in),
                 started=started,
                 config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
                 recovered=self._settled(self.conversations.actions.unreported(conversation_id)),
@@ -128,7 +139,7 @@ class SupportService:
                 return self._guard_handover(turn, run_input)
             if isinstance(run_input, AskAgain | Recovered):
                 return self._answer_without_agent(turn, run_input)
-            return self._run_turn(turn, run_input, on_token)
+            return self._run_turn(turn, run_input, on_token, prefix=signed_in_note)
 
     def _settled(self, records: list[ActionRecord]) -> list[ActionRecord]:
         """Earlier changes the customer was not told about, each started one settled from the shop's state."""
@@ -152,6 +163,50 @@ class SupportService:
             reply=None,
             customer_seq=customer_message.seq,
             latency_ms=(time.perf_counter() - started) * 1000,
+            provider=self.provider,
+        )
+
+    # --- identity (assistant/identity: policy.py, signin.py) ------------------------------------------
+    @property
+    def _lookup_signs_in(self) -> bool:
+        return lookup_signs_in(self.settings.identity_policy)
+
+    def _code_sign_in(
+        self, conversation: Conversation, customer_message: Message, text: str, language: str
+    ) -> TurnResult | tuple[Conversation, str, str] | None:
+        """The sign-in flow's answer (a code sent, a wrong code...) as the turn's result; or, when the code
+        signed the conversation in and a request waits, (the signed-in conversation, that request, the
+        note to put before its answer); None when the message is not for the flow."""
+        if (
+            typed_code(text) is None
+            and email_in(text) is not None
+            and self._takes_over(conversation.id, text)
+        ):
+            return None  # "a person, now! I'm ann@..." goes to a person (the guard, in the agent run)
+        outcome = self.parts.sign_in.handle(conversation.id, text, language)
+        if outcome is None:
+            return None
+        reply = outcome.reply
+        if outcome.user_id is not None:
+            self.conversations.set_user(conversation.id, outcome.user_id)
+            conversation = conversation.model_copy(update={"user_id": outcome.user_id})
+            earlier = [
+                m.text
+                for m in self.conversations.messages(conversation.id)
+                if m.role == MessageRole.CUSTOMER and m.seq < customer_message.seq
+            ]
+            request = held_request(earlier)
+            if request is not None:
+                return conversation, request, reply
+            reply = f"{reply} {self.replies('signin_how_can_i_help', language)}"
+        bot_message = self.conversations.add_message(conversation.id, MessageRole.BOT, reply)
+        return TurnResult(
+            conversation_id=conversation.id,
+            status=conversation.status,
+            reply=reply,
+            customer_seq=customer_message.seq,
+            reply_seq=bot_message.seq,
+            latency_ms=0.0,
             provider=self.provider,
         )
 
@@ -203,8 +258,17 @@ class SupportService:
         self._run(_decisions("reject", len(pending)), turn, None)
         return {"messages": [*self._agent_notes(turn.id), HumanMessage(text)]}
 
-    def _run_turn(self, turn: Turn, run_input: Any, on_token: TokenCallback | None) -> TurnResult:
+    def _takes_over(self, conversation_id: str, text: str) -> bool:
+        """Whether the guard would hand this message to a person (read before a code is sent for it)."""
+        config = {"configurable": {"thread_id": conversation_id}}
+        return self.parts.guard.evaluate(text, guard_history(self._state_messages(config))).takeover
+
+    def _run_turn(
+        self, turn: Turn, run_input: Any, on_token: TokenCallback | None, prefix: str = ""
+    ) -> TurnResult:
         agent = self.parts.agent
+        if prefix and on_token is not None:
+            on_token(prefix + "\n\n")
         # An approved (or declined) WRITE sits in the message before the interrupt: trace it in this turn,
         # the turn in which it ran, with its result.
         resuming = isinstance(run_input, Command) or run_input is None  # None: an interrupted run goes on
@@ -228,6 +292,8 @@ class SupportService:
         )
         if reply.awaiting is not None and on_token is not None:
             on_token(reply.text)
+        if prefix:
+            reply.text = f"{prefix}\n\n{reply.text}"
         # A handover is routed before the reply is stored, so the reply can say where the customer stands
         # (queue position and wait, or when the team is back): assistant/routing decides.
         status, notice = self._handover(turn, guard, trace)

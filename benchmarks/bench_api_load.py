@@ -75,6 +75,8 @@ def env_for(data_dir: Path, repo: Path) -> dict[str, str]:
         PARLEY_RATE_LIMIT_PER_IP="0",
         PARLEY_AGENT_KEYS=json.dumps({"bench-agent": AGENT_KEY}),
         PARLEY_CUSTOMER_TOKEN_SECRET="bench-token-secret-0123456789abcdef0123",
+        # The workload signs in by email (workload.IDENTITY_POLICY): τ²-bench's policy, named explicitly.
+        PARLEY_IDENTITY_POLICY="tau2_benchmark",
     )
     return env
 

@@ -39,6 +39,7 @@ def main() -> None:
     args = parser.parse_args()
     os.environ.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PARLEY_LLM_PROVIDER="offline")
     os.environ["PARLEY_DATA_DIR"] = str(args.data_dir)
+    os.environ["PARLEY_IDENTITY_POLICY"] = "tau2_benchmark"  # the workload signs in by email (workload.py)
     sys.path.insert(0, str(args.repo.resolve()))
     from assistant.service import SupportService
     from knowledge.settings import Settings

@@ -25,7 +25,7 @@ os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
 sys.path.insert(0, str(Path(__file__).resolve().parent.parent))
 
-from workload import KNOWLEDGE, ORDER_FLOWS  # noqa: E402  (benchmarks/workload.py)
+from workload import IDENTITY_POLICY, KNOWLEDGE, ORDER_FLOWS  # noqa: E402  (benchmarks/workload.py)
 
 from assistant.service import SupportService  # noqa: E402
 from assistant.shop import generator as g  # noqa: E402
@@ -70,11 +70,15 @@ def main() -> None:
     tmp = None
     if args.data_dir is None:
         tmp = tempfile.TemporaryDirectory(prefix="parley-bench-")
-        settings = Settings(data_dir=Path(tmp.name), llm_provider="offline", _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(  # type: ignore[call-arg]
+            data_dir=Path(tmp.name), llm_provider="offline", identity_policy=IDENTITY_POLICY, _env_file=None
+        )
         print("building the sample shop and help centre ...", flush=True)
         build(settings)
     else:
-        settings = Settings(data_dir=args.data_dir, llm_provider="offline", _env_file=None)  # type: ignore[call-arg]
+        settings = Settings(  # type: ignore[call-arg]
+            data_dir=args.data_dir, llm_provider="offline", identity_policy=IDENTITY_POLICY, _env_file=None
+        )
     service = SupportService(settings)
 
     conversation, _ = service.start_conversation(channel="bench")

@@ -1,6 +1,11 @@
 """The customer turns every turn benchmark plays: help-centre questions and order flows on the sample shop's
 demo customers (plain strings, so a benchmark can run them against an older checkout too)."""
 
+# The order flows sign in by email or name + zip, as τ²-bench does: every benchmark that plays them runs with
+# this identity policy, chosen explicitly (the default, "verified", would send a one-time code instead;
+# docs/security.md, docs/evaluation.md).
+IDENTITY_POLICY = "tau2_benchmark"
+
 KNOWLEDGE = [
     "how long does shipping take?",
     "can I pay with PayPal?",

@@ -88,7 +88,18 @@ class Settings(BaseSettings):
     guard_model_timeout_s: float = 5.0  # also the timeout of the queue's model summaries
     expected_wait_minutes: int = 5
 
+    # --- identity (docs/security.md) ------------------------------------------------------------
+    # "verified": account data and changes need a proof (a shop-signed token, or a one-time code sent to the
+    # email on file and typed back); knowing an email or a name + zip proves nothing. "tau2_benchmark":
+    # τ²-bench's policy (an email, or name + zip, signs a conversation in), for the offline evaluation and
+    # benchmarks only; the server logs a WARNING naming it at start.
+    identity_policy: Literal["verified", "tau2_benchmark"] = "verified"
+    # A customer token whose lifetime (exp - iat) is longer than this is refused, whatever its signature.
+    customer_token_max_lifetime_s: int = Field(default=86_400, gt=0)
+
     # --- HTTP API ------------------------------------------------------------------------------
+    # Both are refused by `parley serve` (exit code 2) while they are these defaults or under 32 bytes,
+    # unless it runs as a demo (`parley demo`, `parley serve --insecure-demo`).
     customer_token_secret: str = "change-me-in-production"
     agent_keys: dict[str, str] = Field(default_factory=lambda: {"demo-agent": "demo-agent-key"})
     max_message_chars: int = 2000

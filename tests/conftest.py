@@ -15,6 +15,10 @@ from knowledge.settings import Settings
 
 os.environ.setdefault("HF_HUB_OFFLINE", "1")
 os.environ.setdefault("TOKENIZERS_PARALLELISM", "false")
+# Most of the suite replays τ²-style dialogues that sign in by email or name + zip: it runs τ²-bench's
+# identity policy, named here explicitly (also for the servers tests start). The default policy, "verified"
+# (a code or a signed token), is what tests/security and tests/assistant/identity test: they set it.
+os.environ.setdefault("PARLEY_IDENTITY_POLICY", "tau2_benchmark")
 # One ONNX export of MiniLM for the whole run (and its subprocesses), not one per test data dir.
 os.environ.setdefault(
     "PARLEY_EMBEDDING_CACHE_DIR", str(Path(tempfile.gettempdir()) / f"parley-test-models-{os.getuid()}")

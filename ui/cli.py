@@ -71,14 +71,49 @@ def console(
         raise typer.Exit(completed.returncode)
 
 
+UNSAFE_EXIT_CODE = 2
+INSECURE_BANNER = """
+!! INSECURE DEMO: {problems}.
+!! Anybody who knows these secrets can sign in as any customer or open every agent route. Never expose
+!! this server; set PARLEY_CUSTOMER_TOKEN_SECRET and PARLEY_AGENT_KEYS to random values of 32+ bytes."""
+
+
+def unsafe_message(problems: list[str]) -> str:
+    """Why `parley serve` will not start, and what to do about it."""
+    return (
+        "parley serve: refusing to start with unsafe secrets: "
+        + "; ".join(problems)
+        + '.\nSet PARLEY_CUSTOMER_TOKEN_SECRET and PARLEY_AGENT_KEYS (JSON: {"name": "key"}) to random '
+        "values of 32 bytes or more, e.g. python -c 'import secrets; print(secrets.token_urlsafe(32))'.\n"
+        "For a local demo only: parley demo, or parley serve --insecure-demo."
+    )
+
+
 def serve(
     host: str = typer.Option("127.0.0.1", "--host", help="Interface to listen on"),
     port: int = typer.Option(8000, "--port", min=1, max=65535),
     workers: int = typer.Option(1, "--workers", min=1, max=64, help="uvicorn worker processes"),
     log_level: str = typer.Option("info", "--log-level"),
+    insecure_demo: bool = typer.Option(
+        False, "--insecure-demo", help="Run even with default or short secrets (a local demo, never exposed)"
+    ),
 ) -> None:
-    """Serve the HTTP API, the widget (/widget/widget.js) and the demo shop page (/demo)."""
+    """Serve the HTTP API, the widget (/widget/widget.js) and the demo shop page (/demo).
+
+    Refuses to start (exit code 2) while the customer token secret or an agent key is a shipped default or
+    shorter than 32 bytes, unless --insecure-demo is given."""
     import uvicorn
+
+    from assistant.identity.policy import weak_secrets
+    from knowledge.settings import Settings
+
+    settings = Settings()
+    problems = weak_secrets(settings.customer_token_secret, settings.agent_keys)
+    if problems and not insecure_demo:
+        typer.echo(unsafe_message(problems), err=True)
+        raise typer.Exit(UNSAFE_EXIT_CODE)
+    if problems:
+        typer.echo(INSECURE_BANNER.format(problems="; ".join(problems)), err=True)
 
     typer.echo(f"Parley API on http://{host}:{port} (demo page: http://{host}:{port}/demo)")
     uvicorn.run(

@@ -65,11 +65,11 @@ def how_to(settings: Settings) -> str:
     return f"""
 {settings.shop_name} demo: things to try (offline assistant, no API key needed)
   Ask a question:      "how long does shipping take?", "can I return a sale item?"
-  Check an order:      "where is my order?" then sign in as {g.DEMO_USER_EMAIL}
-                       (or "{g.DEMO_USER_FIRST_NAME} {g.DEMO_USER_LAST_NAME}, zip {g.DEMO_USER_ZIP}")
+  Check an order:      "where is my order?" then give {g.DEMO_USER_EMAIL}: the assistant mails a
+                       6-digit code (the demo's own SMTP sink keeps it: open /dev/outbox), type it back
   Cancel (pending):    "cancel order {g.DEMO_PENDING_ORDER_ID}", give a reason, then "yes"
   Return/exchange:     order {g.DEMO_DELIVERED_ORDER_ID} (delivered); {g.DEMO_PROCESSED_ORDER_ID} is processed
-  Second customer:     {g.DEMO_SECOND_USER_EMAIL} (zip {g.DEMO_SECOND_USER_ZIP}), orders \
+  Second customer:     {g.DEMO_SECOND_USER_EMAIL}, orders \
 {g.DEMO_SECOND_DELIVERED_ORDER_ID}, {g.DEMO_SECOND_PENDING_ORDER_ID}
   Ask for a person:    "I want to talk to a human"
   Terminal chat:       parley chat   (scripted: parley chat --script turns.jsonl --json)
@@ -84,13 +84,40 @@ def serve_demo(host: str, port: int, settings: Settings | None = None) -> None:
         from rich.console import Console
 
         from assistant.chat_cli import interactive_chat
-        from assistant.service import SupportService
 
         typer.echo("The web API is not installed in this build; starting a terminal chat instead.")
-        interactive_chat(SupportService(settings or Settings()), None, Console(highlight=False))
+        interactive_chat(settings or Settings(), None, Console(highlight=False))
         return
     import uvicorn
 
-    application = create_app(settings or Settings(), warm=True)
-    typer.echo(f"Serving the widget on http://{host}:{port}/demo (Ctrl-C stops)")
-    uvicorn.run(application, host=host, port=port, timeout_graceful_shutdown=5)
+    from ui.outbox import DevOutbox, outbox_router
+
+    # A real SMTP server on loopback receives the sign-in codes; /dev/outbox shows them (demo only).
+    outbox = DevOutbox().start()
+    try:
+        application = create_app(demo_settings(settings or Settings(), outbox.port), warm=True)
+        application.include_router(outbox_router(outbox))
+        typer.echo(DEMO_BANNER)
+        typer.echo(f"Serving the widget on http://{host}:{port}/demo (Ctrl-C stops)")
+        typer.echo(f"Sign-in codes: http://{host}:{port}/dev/outbox (SMTP sink on 127.0.0.1:{outbox.port})")
+        uvicorn.run(application, host=host, port=port, timeout_graceful_shutdown=5)
+    finally:
+        outbox.stop()
+
+
+DEMO_BANNER = """
+!! DEMO MODE: shipped secrets (customer token secret, agent key) are accepted and mail goes to a local
+!! sink shown at /dev/outbox. Never expose this server; `parley serve` refuses to run with these secrets."""
+
+
+def demo_settings(settings: Settings, smtp_port: int) -> Settings:
+    """The demo's settings: mail goes to the local SMTP sink on this port (plain SMTP, no login)."""
+    return settings.model_copy(
+        update={
+            "smtp_host": "127.0.0.1",
+            "smtp_port": smtp_port,
+            "smtp_starttls": False,
+            "smtp_username": None,
+            "email_address": settings.email_address or "help@demo.parley.invalid",
+        }
+    )

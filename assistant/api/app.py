@@ -30,6 +30,7 @@ from assistant.api import (
 )
 from assistant.api.deps import ApiState
 from assistant.api.limits import BodySizeLimitMiddleware
+from assistant.identity.policy import policy_warning
 from assistant.service import SupportService
 from knowledge.settings import Settings
 
@@ -89,6 +90,9 @@ def create_app(
 ) -> FastAPI:
     """The app for these settings. `warm=True` loads models at startup (what `parley serve` does)."""
     state = ApiState(settings=settings, service=service or SupportService(settings))
+    warning = policy_warning(settings.identity_policy)  # τ²-bench's identity policy says so at every start
+    if warning is not None:
+        log.warning(warning)
 
     @asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:

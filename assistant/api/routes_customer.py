@@ -110,7 +110,11 @@ async def start_conversation(
     user_id = None
     if request.customer_token is not None:
         try:
-            user_id = verify_customer_token(request.customer_token, state.settings.customer_token_secret)
+            user_id = verify_customer_token(
+                request.customer_token,
+                state.settings.customer_token_secret,
+                max_lifetime_s=state.settings.customer_token_max_lifetime_s,
+            )
         except InvalidCustomerToken as exc:
             raise HTTPException(status_code=401, detail=str(exc)) from exc
     conversation, secret = await run_in_threadpool(

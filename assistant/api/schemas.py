@@ -142,19 +142,6 @@ class SentimentPoint(BaseModel):
     messages: int
 
 
-class InsightsResponse(BaseModel):
-    conversations: int
-    resolution_rate: float
-    takeover_rate: float
-    takeovers: int
-    takeover_reasons: dict[str, int]
-    median_first_response_s: float | None
-    median_human_response_s: float | None
-    suggestion_acceptance_rate: float
-    suggestions: dict[str, int]
-    sentiment_over_time: list[SentimentPoint]
-
-
 class HealthResponse(BaseModel):
     status: Literal["ok", "degraded"]
     checks: dict[str, str]

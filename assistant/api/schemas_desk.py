@@ -13,20 +13,7 @@ from assistant.routing.macros import Macro, MacroSpec
 
 
 class DeskConversationOut(ConversationOut):
-    team_id: str | None = None
-    topic: str | None = None
-    stage: str | None = None
-    band: str | None = None
-    held: bool = False
-    deferred_until: datetime | None = None
-    assigned_at: datetime | None = None
-    first_human_reply_at: datetime | None = None
-    closed_at: datetime | None = None
-    sla_first_due: datetime | None = None
-    sla_resolution_due: datetime | None = None
-    escalation_level: int = 0
-    handovers: int = 0
-    ces_score: int | None = None
+    """A conversation with its routing fields (team, topic, stage, band, SLA times: the store's record)."""
 
 
 class SlaOut(BaseModel):

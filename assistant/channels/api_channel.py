@@ -14,17 +14,8 @@ import json
 import time
 from typing import Any
 
-from assistant.channels.base import (
-    ChannelNotConfigured,
-    Delivered,
-    DeliveryError,
-    InboundMessage,
-    MissingSignature,
-    OutboundMessage,
-    PayloadError,
-    SignatureError,
-    same,
-)
+from assistant.channels import base
+from assistant.channels.base import Delivered, InboundMessage, OutboundMessage, same
 from assistant.channels.http import post
 from assistant.channels.render import plain_text
 from knowledge.settings import Settings
@@ -47,31 +38,31 @@ class ApiChannelAdapter:
     def verify(self, body: bytes, timestamp: str | None, header: str | None) -> None:
         secret = self.settings.api_channel_secret
         if not secret:
-            raise ChannelNotConfigured("the API channel is not configured")
+            raise base.ChannelNotConfigured("the API channel is not configured")
         if not header or not timestamp:
-            raise MissingSignature("X-Parley-Signature and X-Parley-Timestamp are required")
+            raise base.MissingSignature("X-Parley-Signature and X-Parley-Timestamp are required")
         try:
             skew = abs(self.clock() - int(timestamp))
         except ValueError as exc:
-            raise SignatureError("X-Parley-Timestamp must be unix seconds") from exc
+            raise base.SignatureError("X-Parley-Timestamp must be unix seconds") from exc
         if skew > MAX_SKEW_S:
-            raise SignatureError("X-Parley-Timestamp is too old or in the future")
+            raise base.SignatureError("X-Parley-Timestamp is too old or in the future")
         if not same(header.strip(), signature(secret, timestamp, body)):
-            raise SignatureError("X-Parley-Signature does not match")
+            raise base.SignatureError("X-Parley-Signature does not match")
 
     def parse(self, body: bytes) -> InboundMessage:
         try:
             data = json.loads(body)
         except ValueError as exc:
-            raise PayloadError("body is not JSON") from exc
+            raise base.PayloadError("body is not JSON") from exc
         user = data.get("user") if isinstance(data, dict) else None
         if not isinstance(data, dict) or not isinstance(user, dict):
-            raise PayloadError("expected {id, user: {id, name?}, text}")
+            raise base.PayloadError("expected {id, user: {id, name?}, text}")
         message_id, user_id, text = data.get("id"), user.get("id"), data.get("text")
         if not isinstance(message_id, str) or not message_id or not isinstance(user_id, str) or not user_id:
-            raise PayloadError("'id' and 'user.id' must be non-empty strings")
+            raise base.PayloadError("'id' and 'user.id' must be non-empty strings")
         if text is not None and not isinstance(text, str):
-            raise PayloadError("'text' must be a string")
+            raise base.PayloadError("'text' must be a string")
         name = user.get("name") if isinstance(user.get("name"), str) else None
         cleaned = (text or "").strip()
         return InboundMessage(
@@ -87,7 +78,7 @@ class ApiChannelAdapter:
     def deliver(self, recipient: str, message: OutboundMessage) -> Delivered:
         s = self.settings
         if not (s.api_channel_secret and s.api_channel_outbound_url):
-            raise DeliveryError("the API channel has no secret or outbound URL", permanent=True)
+            raise base.DeliveryError("the API channel has no secret or outbound URL", permanent=True)
         payload = {
             "id": f"{message.conversation_id}:{hashlib.sha256(message.text.encode()).hexdigest()[:12]}",
             "conversation_id": message.conversation_id,

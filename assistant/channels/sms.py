@@ -8,17 +8,8 @@ import hashlib
 import hmac
 from collections.abc import Mapping
 
-from assistant.channels.base import (
-    ChannelNotConfigured,
-    Delivered,
-    DeliveryError,
-    InboundMessage,
-    MissingSignature,
-    OutboundMessage,
-    PayloadError,
-    SignatureError,
-    same,
-)
+from assistant.channels import base
+from assistant.channels.base import Delivered, InboundMessage, OutboundMessage, same
 from assistant.channels.http import post
 from assistant.channels.render import sms_text
 from knowledge.settings import Settings
@@ -42,23 +33,23 @@ class SmsAdapter:
     def verify(self, url: str, params: Mapping[str, str], header: str | None) -> None:
         token = self.settings.twilio_auth_token
         if not token:
-            raise ChannelNotConfigured("sms is not configured")
+            raise base.ChannelNotConfigured("sms is not configured")
         if not header:
-            raise MissingSignature("X-Twilio-Signature is missing")
+            raise base.MissingSignature("X-Twilio-Signature is missing")
         if not same(header.strip(), signature(token, url, params)):
-            raise SignatureError("X-Twilio-Signature does not match")
+            raise base.SignatureError("X-Twilio-Signature does not match")
 
     def parse(self, params: Mapping[str, str]) -> InboundMessage:
         sid, sender = params.get("MessageSid") or params.get("SmsSid"), params.get("From")
         if not sid or not sender:
-            raise PayloadError("MessageSid and From are required")
+            raise base.PayloadError("MessageSid and From are required")
         body = (params.get("Body") or "").strip()
         try:
             media = int(params.get("NumMedia") or 0)
         except ValueError as exc:
-            raise PayloadError("NumMedia must be a number") from exc
+            raise base.PayloadError("NumMedia must be a number") from exc
         if media < 0:
-            raise PayloadError("NumMedia must not be negative")
+            raise base.PayloadError("NumMedia must not be negative")
         # A picture or voice note without text is answered politely: "I can only read text here".
         return InboundMessage(
             channel=self.name,
@@ -72,7 +63,7 @@ class SmsAdapter:
     def deliver(self, recipient: str, message: OutboundMessage) -> Delivered:
         s = self.settings
         if not (s.twilio_account_sid and s.twilio_auth_token and s.twilio_from_number):
-            raise DeliveryError(
+            raise base.DeliveryError(
                 "sms is not configured (account sid, auth token, from number)", permanent=True
             )
         body = sms_text(message.text, message.citations, s.sms_max_segments, message.full_answer_url)

@@ -8,17 +8,8 @@ import hmac
 import json
 from typing import Any
 
-from assistant.channels.base import (
-    ChannelNotConfigured,
-    Delivered,
-    DeliveryError,
-    InboundMessage,
-    MissingSignature,
-    OutboundMessage,
-    PayloadError,
-    SignatureError,
-    same,
-)
+from assistant.channels import base
+from assistant.channels.base import Delivered, InboundMessage, OutboundMessage, same
 from assistant.channels.http import post
 from assistant.channels.render import WHATSAPP_BUTTON_TITLE, whatsapp_body
 from knowledge.settings import Settings
@@ -33,9 +24,9 @@ def signature(app_secret: str, body: bytes) -> str:
 def handshake(verify_token: str | None, mode: str | None, token: str | None, challenge: str | None) -> str:
     """The challenge to echo when Meta's subscription request carries our verify token."""
     if not verify_token:
-        raise ChannelNotConfigured("whatsapp is not configured")
+        raise base.ChannelNotConfigured("whatsapp is not configured")
     if mode != "subscribe" or not token or not same(token, verify_token) or not challenge:
-        raise SignatureError("verify token does not match")
+        raise base.SignatureError("verify token does not match")
     return challenge
 
 
@@ -62,11 +53,11 @@ class WhatsAppAdapter:
     def verify(self, body: bytes, header: str | None) -> None:
         secret = self.settings.whatsapp_app_secret
         if not secret:
-            raise ChannelNotConfigured("whatsapp is not configured")
+            raise base.ChannelNotConfigured("whatsapp is not configured")
         if not header:
-            raise MissingSignature("X-Hub-Signature-256 is missing")
+            raise base.MissingSignature("X-Hub-Signature-256 is missing")
         if not same(header.strip(), signature(secret, body)):
-            raise SignatureError("X-Hub-Signature-256 does not match the body")
+            raise base.SignatureError("X-Hub-Signature-256 does not match the body")
 
     def parse(self, body: bytes) -> list[InboundMessage]:
         """Customer messages of a webhook (status updates carry none). Stickers, locations, voice, images:
@@ -74,15 +65,15 @@ class WhatsAppAdapter:
         try:
             data = json.loads(body)
         except ValueError as exc:
-            raise PayloadError("body is not JSON") from exc
+            raise base.PayloadError("body is not JSON") from exc
         if not isinstance(data, dict) or not isinstance(data.get("entry"), list):
-            raise PayloadError("expected a WhatsApp webhook object with an 'entry' list")
+            raise base.PayloadError("expected a WhatsApp webhook object with an 'entry' list")
         found: list[InboundMessage] = []
         for entry in data["entry"]:
             for change in (entry or {}).get("changes", []) if isinstance(entry, dict) else []:
                 value = (change or {}).get("value") if isinstance(change, dict) else None
                 if not isinstance(value, dict):
-                    raise PayloadError("a change has no 'value' object")
+                    raise base.PayloadError("a change has no 'value' object")
                 names = {
                     str(c.get("wa_id")): str((c.get("profile") or {}).get("name") or "") or None
                     for c in value.get("contacts", []) or []
@@ -90,7 +81,7 @@ class WhatsAppAdapter:
                 }
                 for message in value.get("messages", []) or []:
                     if not isinstance(message, dict) or not message.get("id") or not message.get("from"):
-                        raise PayloadError("a message lacks 'id' or 'from'")
+                        raise base.PayloadError("a message lacks 'id' or 'from'")
                     text = _text_of(message)
                     found.append(
                         InboundMessage(
@@ -109,7 +100,9 @@ class WhatsAppAdapter:
     def deliver(self, recipient: str, message: OutboundMessage) -> Delivered:
         s = self.settings
         if not (s.whatsapp_access_token and s.whatsapp_phone_number_id):
-            raise DeliveryError("whatsapp is not configured (access token, phone number id)", permanent=True)
+            raise base.DeliveryError(
+                "whatsapp is not configured (access token, phone number id)", permanent=True
+            )
         to = recipient.lstrip("+")
         body = whatsapp_body(message.text, message.citations, message.full_answer_url)
         payload: dict[str, Any] = {"messaging_product": "whatsapp", "recipient_type": "individual", "to": to}

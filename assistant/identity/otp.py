@@ -134,15 +134,26 @@ class OneTimeCodes:
     def _now(self) -> datetime:
         return datetime.fromtimestamp(self.clock(), UTC)
 
-    def issue(self, purpose: str, target: str, deliver: Callable[[str], None]) -> IssuedCode:
-        """Create a code for `target`, hand it to `deliver`, and keep only its hash."""
+    def issue(
+        self,
+        purpose: str,
+        target: str,
+        deliver: Callable[[str], None],
+        *,
+        rate_suffix: str | None = None,
+    ) -> IssuedCode:
+        """Create a code for `target`, hand it to `deliver`, and keep only its hash.
+
+        The hourly limit counts codes for `target`, or, with `rate_suffix`, for every target ending with it
+        (a flow whose target names the conversation limits codes per mailbox across conversations)."""
         if not purpose or len(purpose) > 32 or not target or len(target) > MAX_TARGET_CHARS:
             raise ValueError("purpose and target are required (at most 32 / 320 characters)")
         now = self._now()
         with self._sessions.begin() as session:
+            same = OtpRow.target == target if rate_suffix is None else OtpRow.target.endswith(rate_suffix)
             recent = session.scalars(
                 select(OtpRow.created_at)
-                .where(OtpRow.target == target, OtpRow.created_at > now - timedelta(hours=1))
+                .where(same, OtpRow.created_at > now - timedelta(hours=1))
                 .order_by(OtpRow.created_at)
             ).all()
             if len(recent) >= self.max_per_hour:
@@ -225,6 +236,17 @@ class OneTimeCodes:
                     OtpRow.expires_at > now,
                     OtpRow.attempts < self.max_attempts,
                 )
+                .order_by(OtpRow.id.desc())
+                .limit(1)
+            )
+
+    def last_target(self, purpose: str, prefix: str) -> str | None:
+        """The target of the newest code for `purpose` whose target starts with `prefix`, live or not (so a
+        code typed after expiry or lock-out gets its own answer)."""
+        with self._sessions() as session:
+            return session.scalar(
+                select(OtpRow.target)
+                .where(OtpRow.purpose == purpose, OtpRow.target.startswith(prefix, autoescape=True))
                 .order_by(OtpRow.id.desc())
                 .limit(1)
             )

@@ -10,6 +10,8 @@ import time
 
 import jwt
 
+from assistant.identity.policy import token_lifetime_problem
+
 ISSUER = "parley-shop"
 AUDIENCE = "parley"
 ALGORITHM = "HS256"
@@ -31,8 +33,11 @@ def issue_customer_token(user_id: str, secret: str, ttl: int = 3600, now: float 
     return jwt.encode(claims, secret, algorithm=ALGORITHM)
 
 
-def verify_customer_token(token: str, secret: str) -> str:
-    """The user id the token was issued for; InvalidCustomerToken with a readable reason otherwise."""
+def verify_customer_token(token: str, secret: str, max_lifetime_s: int | None = None) -> str:
+    """The user id the token was issued for; InvalidCustomerToken with a readable reason otherwise.
+
+    With `max_lifetime_s`, a token whose exp - iat is longer is refused even when its signature is right (a
+    token minted for years is a standing key to the account)."""
     try:
         claims = jwt.decode(
             token,
@@ -52,6 +57,10 @@ def verify_customer_token(token: str, secret: str) -> str:
         raise InvalidCustomerToken("customer token was not issued for Parley") from exc
     except jwt.PyJWTError as exc:
         raise InvalidCustomerToken(f"customer token is malformed: {exc}") from exc
+    if max_lifetime_s is not None:
+        problem = token_lifetime_problem(claims.get("iat"), claims.get("exp"), max_lifetime_s)
+        if problem is not None:
+            raise InvalidCustomerToken(problem)
     subject = claims.get("sub")
     if not isinstance(subject, str) or not subject or len(subject) > MAX_USER_ID_CHARS:
         raise InvalidCustomerToken("customer token has no valid user id")

@@ -20,6 +20,9 @@ class PlannerKit:
     encode: Encoder
     min_answer_score: float = 0.35
     answerability: AnswerabilityModel = field(default_factory=fitted_model)
+    # τ²-bench's identity policy: an email or name + zip signs in (assistant/identity/policy.py). Else the
+    # planner never looks a customer up by what they typed: it asks for the email a code will be sent to.
+    lookup_signs_in: bool = False
 
     @property
     def name_words(self) -> frozenset[str]:

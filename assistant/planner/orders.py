@@ -43,6 +43,10 @@ def payment_label(kit: PlannerKit, state: DialogueState, method_id: str) -> str:
 
 # --- who the customer is ------------------------------------------------------------------------
 def authenticate(kit: PlannerKit, state: DialogueState) -> Step:
+    if not kit.lookup_signs_in:
+        # Verified identity: what the customer types proves nothing. The service sends a one-time code to
+        # the email they give (assistant/identity/signin.py); the code typed back signs them in.
+        return kit.say(state, "ask_signin_email")
     slots = state.slots
     if slots.email and not state.failed_before("find_user_id_by_email", email=slots.email):
         return Step(tool="find_user_id_by_email", args={"email": slots.email})

@@ -14,6 +14,7 @@ from collections.abc import Sequence
 from langchain_core.messages import BaseMessage
 
 from assistant.confirmations import classify_confirmation
+from assistant.identity.policy import lookup_signs_in
 from assistant.planner import answers, catalogue, loops, orders, refusals
 from assistant.planner.intents import ACTION_INTENTS, Classifier, Encoder, IntentClassifier
 from assistant.planner.kit import PlannerKit
@@ -35,9 +36,16 @@ class OfflinePlanner:
         shop_name: str = "Maple & Moss",
         min_answer_score: float = 0.35,
         intents: Classifier | None = None,
+        identity_policy: str = "verified",
     ) -> None:
         self.intents = intents or IntentClassifier(encoder)
-        self.kit = PlannerKit(Replies(shop_name), toolkit, encoder, min_answer_score)
+        self.kit = PlannerKit(
+            Replies(shop_name),
+            toolkit,
+            encoder,
+            min_answer_score,
+            lookup_signs_in=lookup_signs_in(identity_policy),
+        )
 
     def build_state(self, messages: Sequence[BaseMessage]) -> DialogueState:
         return build_state(messages, self.intents, self.kit.tools.write_names)

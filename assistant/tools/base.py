@@ -38,6 +38,12 @@ NOT_AUTHENTICATED = (
 # Same words for "does not exist" and "belongs to someone else", so ids of other customers cannot be probed.
 ORDER_NOT_FOUND = "Order not found"
 USER_NOT_FOUND = "User not found"
+# Under the verified identity policy (assistant/identity/policy.py) a lookup by email or name + zip proves
+# nothing; the same answer whether or not the customer exists, and nothing is looked up.
+PROOF_NEEDED = (
+    "Knowing an email or a name and zip code is not a proof of identity here: ask the customer for the email "
+    "address on their account; a one-time code will be sent to it, and the code typed back signs them in"
+)
 OTHER_CUSTOMER = (
     "This conversation is already authenticated as another customer: one customer per conversation"
 )
@@ -48,14 +54,17 @@ class CustomerScope:
     """Whose data a conversation may touch: nobody's before authentication, then one customer's own.
 
     `trusted_operator` (the replay and the evaluation's gold runs) sees and changes everything.
+    `lookup_signs_in`: whether find_user_id_by_email / _by_name_zip may sign the conversation in (only under
+    τ²-bench's identity policy; under "verified" those lookups are refused before they run).
     """
 
     user_id: str | None = None
     trusted_operator: bool = False
+    lookup_signs_in: bool = True
 
     @classmethod
-    def customer(cls, user_id: str | None = None) -> CustomerScope:
-        return cls(user_id=user_id)
+    def customer(cls, user_id: str | None = None, *, lookup_signs_in: bool = True) -> CustomerScope:
+        return cls(user_id=user_id, lookup_signs_in=lookup_signs_in)
 
     @classmethod
     def operator(cls) -> CustomerScope:

@@ -11,7 +11,7 @@ from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
 
-from assistant.shop.schema import Address, Product
+from assistant.shop.schema import Address, Order, Product, User
 from assistant.tools import policies, wording
 from assistant.tools.base import ToolArgs, ToolContext, ToolKind, tool
 from assistant.tools.lookups import Id, OrderIdArgs
@@ -97,6 +97,15 @@ def _products_of(ctx: ToolContext, product_ids: set[str]) -> dict[str, Product]:
     return products
 
 
+def _saved(ctx: ToolContext, plan: Order | tuple[Order, User], user: User | None = None) -> dict[str, Any]:
+    """Store a policy's plan (the new order, the owner's new record when it changed); the tool's result."""
+    new_order, new_user = plan if isinstance(plan, tuple) else (plan, None)
+    ctx.shop.save_order(new_order)
+    if new_user is not None and new_user != user:
+        ctx.shop.save_user(new_user)
+    return new_order.to_tau2()
+
+
 @tool(
     WRITE,
     CancelArgs,
@@ -111,11 +120,7 @@ def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
     returns the order details after the cancellation."""
     order = ctx.order(args.order_id)
     user = ctx.owner(order)
-    new_order, new_user = policies.plan_cancel(order, user, args.reason)
-    ctx.shop.save_order(new_order)
-    if new_user != user:
-        ctx.shop.save_user(new_user)
-    return new_order.to_tau2()
+    return _saved(ctx, policies.plan_cancel(order, user, args.reason), user)
 
 
 @tool(
@@ -126,9 +131,7 @@ def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
 def modify_pending_order_address(ctx: ToolContext, args: OrderAddressArgs) -> dict[str, Any]:
     """Modify the shipping address of a pending order. The agent needs to explain the modification detail
     and ask for explicit user confirmation (yes/no) to proceed."""
-    new_order = policies.plan_modify_address(ctx.order(args.order_id), args.to_address())
-    ctx.shop.save_order(new_order)
-    return new_order.to_tau2()
+    return _saved(ctx, policies.plan_modify_address(ctx.order(args.order_id), args.to_address()))
 
 
 @tool(
@@ -143,13 +146,10 @@ def modify_pending_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[s
     order = ctx.order(args.order_id)
     user = ctx.owner(order)
     products = _products_of(ctx, {item.product_id for item in order.items})
-    new_order, new_user = policies.plan_modify_items(
+    plan = policies.plan_modify_items(
         order, user, products, args.item_ids, args.new_item_ids, args.payment_method_id
     )
-    ctx.shop.save_order(new_order)
-    if new_user != user:
-        ctx.shop.save_user(new_user)
-    return new_order.to_tau2()
+    return _saved(ctx, plan, user)
 
 
 @tool(
@@ -162,11 +162,7 @@ def modify_pending_order_payment(ctx: ToolContext, args: PaymentArgs) -> dict[st
     and ask for explicit user confirmation (yes/no) to proceed."""
     order = ctx.order(args.order_id)
     user = ctx.owner(order)
-    new_order, new_user = policies.plan_modify_payment(order, user, args.payment_method_id)
-    ctx.shop.save_order(new_order)
-    if new_user != user:
-        ctx.shop.save_user(new_user)
-    return new_order.to_tau2()
+    return _saved(ctx, policies.plan_modify_payment(order, user, args.payment_method_id), user)
 
 
 @tool(
@@ -192,9 +188,7 @@ def return_delivered_order_items(ctx: ToolContext, args: ReturnArgs) -> dict[str
     The agent needs to explain the return detail and ask for explicit user confirmation (yes/no) to
     proceed. The user will receive follow-up email for how and where to return the item."""
     order = ctx.order(args.order_id)
-    new_order = policies.plan_return(order, ctx.owner(order), args.item_ids, args.payment_method_id)
-    ctx.shop.save_order(new_order)
-    return new_order.to_tau2()
+    return _saved(ctx, policies.plan_return(order, ctx.owner(order), args.item_ids, args.payment_method_id))
 
 
 @tool(
@@ -208,11 +202,13 @@ def exchange_delivered_order_items(ctx: ToolContext, args: ItemChangeArgs) -> di
     and ask for explicit user confirmation (yes/no) to proceed."""
     order = ctx.order(args.order_id)
     products = _products_of(ctx, {item.product_id for item in order.items})
-    new_order = policies.plan_exchange(
-        order, ctx.owner(order), products, args.item_ids, args.new_item_ids, args.payment_method_id
+    owner = ctx.owner(order)
+    return _saved(
+        ctx,
+        policies.plan_exchange(
+            order, owner, products, args.item_ids, args.new_item_ids, args.payment_method_id
+        ),
     )
-    ctx.shop.save_order(new_order)
-    return new_order.to_tau2()
 
 
 SPECS = (

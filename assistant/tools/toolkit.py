@@ -19,6 +19,7 @@ from assistant.prompts import Replies
 from assistant.tools import help_center, lookups, orders, wording
 from assistant.tools.base import (
     NOT_AUTHENTICATED,
+    PROOF_NEEDED,
     CustomerScope,
     HelpCenterSearch,
     Say,
@@ -136,6 +137,8 @@ class Toolkit:
             return failed.model_copy(update={"error": _argument_error(name, exc)})
         if spec.needs_authentication and not scope.is_authenticated:
             return failed.model_copy(update={"error": NOT_AUTHENTICATED})
+        if spec.authenticates and not scope.lookup_signs_in and not scope.trusted_operator:
+            return failed.model_copy(update={"error": PROOF_NEEDED})  # nothing looked up: no oracle
         try:
             if spec.uses_shop:
                 if self.shop is None:

@@ -9,8 +9,8 @@ from fastapi.testclient import TestClient
 
 from knowledge.settings import Settings
 
-AGENT_KEY = "test-agent-key"
-OTHER_AGENT_KEY = "other-agent-key"
+AGENT_KEY = "test-agent-key-0123456789abcdefghij"  # 32+ bytes, as `parley serve` requires
+OTHER_AGENT_KEY = "other-agent-key-0123456789abcdefghij"
 TOKEN_SECRET = "test-token-secret-0123456789abcdefghij"
 
 

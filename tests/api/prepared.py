@@ -17,6 +17,8 @@ _prepared: dict[str, Path] = {}
 
 def parley_env(data_dir: Path, **extra: str) -> dict[str, str]:
     env = {k: v for k, v in os.environ.items() if not k.startswith("PARLEY_")}
+    if "PARLEY_IDENTITY_POLICY" in os.environ:  # the suite's identity policy (tests/conftest.py)
+        env["PARLEY_IDENTITY_POLICY"] = os.environ["PARLEY_IDENTITY_POLICY"]
     if "PARLEY_EMBEDDING_CACHE_DIR" in os.environ:  # the run's one ONNX export (tests/conftest.py)
         env["PARLEY_EMBEDDING_CACHE_DIR"] = os.environ["PARLEY_EMBEDDING_CACHE_DIR"]
     env.update(

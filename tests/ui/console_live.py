@@ -27,7 +27,11 @@ from ui.console_client import AgentApiClient
 
 CONSOLE_APP = REPO_ROOT / "ui" / "console.py"
 SAMPLE = REPO_ROOT / "knowledge" / "sample_data"
-AGENT_KEYS = {"demo-agent": "demo-agent-key", "other-agent": "other-agent-key"}
+# 32+ bytes: `parley serve` refuses shipped or short keys (assistant/identity/policy.py).
+AGENT_KEYS = {
+    "demo-agent": "demo-agent-key-for-console-tests-0123456789",
+    "other-agent": "other-agent-key-for-console-tests-0123456789",
+}
 TOKEN_SECRET = "console-tests-secret-0123456789abcdef"
 DEMO_USER = "emma_laurent_1001"  # the generator's demo customer: orders #W1000001 (pending) .. #W1000003
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
@@ -69,6 +73,8 @@ def _clean_env(data_dir: Path) -> dict[str, str]:
             }
         ),
         PARLEY_DESK_SWEEP_INTERVAL_S="1",
+        # The seeded conversations sign in by email, as the rest of the suite (tests/conftest.py).
+        PARLEY_IDENTITY_POLICY=os.environ.get("PARLEY_IDENTITY_POLICY", "tau2_benchmark"),
         HF_HUB_OFFLINE="1",
         TOKENIZERS_PARALLELISM="false",
     )

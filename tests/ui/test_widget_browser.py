@@ -15,6 +15,7 @@ import httpx
 import pytest
 
 from assistant.shop.generator import DEMO_PENDING_ORDER_ID, DEMO_USER_EMAIL
+from tests.api.helpers import TOKEN_SECRET
 from tests.api.prepared import parley_env, prepare_data_dir
 from tests.conftest import REPO_ROOT, free_port, require_or_skip
 
@@ -22,7 +23,7 @@ pytestmark = [pytest.mark.slow, pytest.mark.browser]
 
 CHROMIUM = Path("/usr/bin/chromium")
 SCREENSHOTS = REPO_ROOT / "artifacts" / "screenshots"
-AGENT_KEY = "browser-test-agent-key"
+AGENT_KEY = "browser-test-agent-key-0123456789abcdef"  # 32+ bytes: parley serve refuses shorter
 TIMEOUT_MS = 60_000
 
 
@@ -33,7 +34,10 @@ def server(tmp_path_factory: pytest.TempPathFactory) -> Iterator[str]:
     port = free_port()
     base = f"http://127.0.0.1:{port}"
     env = parley_env(
-        data_dir, PARLEY_AGENT_KEYS=json.dumps({"sam": AGENT_KEY}), PARLEY_CORS_ORIGINS=json.dumps([base])
+        data_dir,
+        PARLEY_AGENT_KEYS=json.dumps({"sam": AGENT_KEY}),
+        PARLEY_CORS_ORIGINS=json.dumps([base]),
+        PARLEY_CUSTOMER_TOKEN_SECRET=TOKEN_SECRET,
     )
     log = (tmp_path_factory.mktemp("serve") / "serve.log").open("w")
     process = subprocess.Popen(

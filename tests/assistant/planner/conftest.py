@@ -72,7 +72,11 @@ class Conversation:
 def make_planner() -> Any:
     def make(intents: dict[str, str] | None = None) -> OfflinePlanner:
         return OfflinePlanner(
-            bag_of_words, Toolkit(None), shop_name="Test Shop", intents=FakeIntents(intents or {})
+            bag_of_words,
+            Toolkit(None),
+            shop_name="Test Shop",
+            intents=FakeIntents(intents or {}),
+            identity_policy="tau2_benchmark",  # these flows sign in by email / name + zip, as τ²-bench does
         )
 
     return make
