@@ -12,7 +12,8 @@ from collections.abc import Sequence
 from assistant.confirmations import action_id
 from assistant.prompts import Replies
 from assistant.records import ToolCallRecord
-from assistant.store.actions import ActionRecord
+from assistant.shop.store import ShopStore
+from assistant.store.actions import ActionLog, ActionRecord
 from assistant.tools.outcomes import Facts
 from assistant.tools.policies import (
     CANCELLED,
@@ -98,3 +99,19 @@ def already_ran(actions: Sequence[dict[str, object]], records: Sequence[ActionRe
     """A pending change whose calls were recorded as run: the crash came after the yes (never ask again)."""
     done = recorded_calls([r for r in records if r.status in ("done", "started")])
     return any(action_id([{"name": a.get("name", ""), "args": a.get("args", {})}]) in done for a in actions)
+
+
+def settle_from_shop(records: list[ActionRecord], shop: ShopStore, log: ActionLog) -> list[ActionRecord]:
+    """The records, each `started` one settled (in the log too) from its order's status in the shop."""
+    settled: list[ActionRecord] = []
+    for record in records:
+        order_id = str(record.arguments.get("order_id") or "")
+        if record.status == "started" and order_id:
+            with shop.transaction() as session:
+                order = session.get_order(order_id)
+            outcome = settle(record, str(order.status) if order is not None else None)
+            if outcome is not None:
+                log.settle(record.id, outcome)
+                record = record.model_copy(update={"status": outcome})
+        settled.append(record)
+    return settled

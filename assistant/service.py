@@ -17,6 +17,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.types import Command
 
 from assistant.agent import guard_history
+from assistant.agent_thread import (
+    knows_user,
+    last_tool_call_index,
+    run_agent,
+    thread_messages,
+    unfinished_run,
+)
 from assistant.confirmations import classify_confirmation, pending_action
 from assistant.contacts.memory import ContactMemory
 from assistant.fault_points import pause_point
@@ -26,11 +33,10 @@ from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
 from assistant.prompts import Replies
 from assistant.records import Citation, GuardDecision, ToolCallRecord
-from assistant.recovery import already_ran, recovered_trace, recovery_notice, settle
+from assistant.recovery import already_ran, recovered_trace, recovery_notice, settle_from_shop
 from assistant.reply import compose_reply, pending_interrupts
 from assistant.routing.router import Router, route_or_queue
 from assistant.shop.store import ShopStore
-from assistant.store.actions import ActionRecord
 from assistant.store.conversations import Conversation, ConversationStore, Message
 from assistant.store.models import ConversationStatus, MessageRole
 from assistant.tools.base import CustomerScope
@@ -132,7 +138,11 @@ class SupportService:
                 scope=CustomerScope.customer(conversation.user_id, lookup_signs_in=self._lookup_signs_in),
                 started=started,
                 config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
-                recovered=self._settled(self.conversations.actions.unreported(conversation_id)),
+                recovered=settle_from_shop(
+                    self.conversations.actions.unreported(conversation_id),
+                    self.shop,
+                    self.conversations.actions,
+                ),
             )
             run_input = self._run_input(turn, text, action_id)
             if isinstance(run_input, GuardDecision):
@@ -140,21 +150,6 @@ class SupportService:
             if isinstance(run_input, AskAgain | Recovered):
                 return self._answer_without_agent(turn, run_input)
             return self._run_turn(turn, run_input, on_token, prefix=signed_in_note)
-
-    def _settled(self, records: list[ActionRecord]) -> list[ActionRecord]:
-        """Earlier changes the customer was not told about, each started one settled from the shop's state."""
-        kept: list[ActionRecord] = []
-        for record in records:
-            order_id = str(record.arguments.get("order_id") or "")
-            if record.status == "started" and order_id:
-                with self.shop.transaction() as shop:
-                    order = shop.get_order(order_id)
-                outcome = settle(record, str(order.status) if order is not None else None)
-                if outcome is not None:
-                    self.conversations.actions.settle(record.id, outcome)
-                    record = record.model_copy(update={"status": outcome})
-            kept.append(record)
-        return kept
 
     def _silent(self, conversation: Conversation, customer_message: Message, started: float) -> TurnResult:
         return TurnResult(
@@ -230,7 +225,7 @@ class SupportService:
         if (
             not pending
             and not_run
-            and self._unfinished_run(turn.config)
+            and unfinished_run(self.parts.agent, turn.config)
             and classify_confirmation(text, pending_action(not_run), action_id) == "yes"
         ):
             turn.recovered = [r for r in turn.recovered if r.status != "not_run"]
@@ -240,13 +235,17 @@ class SupportService:
             return Recovered()
         if not pending:
             notes: list[BaseMessage] = list(self._agent_notes(turn.id))
-            if turn.conversation.user_id and not self._thread_knows_user(turn.config):
+            if turn.conversation.user_id and not knows_user(self.parts.agent, turn.config):
                 notes.insert(0, SystemMessage(f"{AUTH_MARKER} {turn.conversation.user_id}"))
             # The contact's earlier conversations on any channel, once per thread.
-            notes[:0] = self.contact_memory.notes(turn.conversation, self._state_messages(turn.config))
+            notes[:0] = self.contact_memory.notes(
+                turn.conversation, thread_messages(self.parts.agent, turn.config)
+            )
             return {"messages": [*notes, HumanMessage(text)]}
         # A listed change waits for an explicit yes; the guard still hears this message first.
-        decision = self.parts.guard.evaluate(text, guard_history(self._state_messages(turn.config)))
+        decision = self.parts.guard.evaluate(
+            text, guard_history(thread_messages(self.parts.agent, turn.config))
+        )
         if decision.takeover:
             self._run(_decisions("reject", len(pending)), turn, None)
             return decision
@@ -261,7 +260,9 @@ class SupportService:
     def _takes_over(self, conversation_id: str, text: str) -> bool:
         """Whether the guard would hand this message to a person (read before a code is sent for it)."""
         config = {"configurable": {"thread_id": conversation_id}}
-        return self.parts.guard.evaluate(text, guard_history(self._state_messages(config))).takeover
+        return self.parts.guard.evaluate(
+            text, guard_history(thread_messages(self.parts.agent, config))
+        ).takeover
 
     def _run_turn(
         self, turn: Turn, run_input: Any, on_token: TokenCallback | None, prefix: str = ""
@@ -273,7 +274,9 @@ class SupportService:
         # the turn in which it ran, with its result.
         resuming = isinstance(run_input, Command) or run_input is None  # None: an interrupted run goes on
         before = (
-            self._last_tool_call_index(turn.config) if resuming else len(self._state_messages(turn.config))
+            last_tool_call_index(self.parts.agent, turn.config)
+            if resuming
+            else len(thread_messages(self.parts.agent, turn.config))
         )
         state = self._run(run_input, turn, on_token)
         run_messages: list[BaseMessage] = list(state.get("messages", []))[before:]
@@ -432,48 +435,7 @@ class SupportService:
 
     # --- agent plumbing ------------------------------------------------------------------------------
     def _run(self, run_input: Any, turn: Turn, on_token: TokenCallback | None) -> Any:
-        state: Any = {}
-        stream = self.parts.agent.stream(
-            run_input, turn.config, context=turn.context, stream_mode=["messages", "values"]
-        )
-        for mode, chunk in stream:
-            if mode == "values":
-                state = chunk
-            elif on_token is not None:
-                message, metadata = chunk
-                if (
-                    metadata.get("langgraph_node") == "model"
-                    and message.content
-                    and not getattr(message, "tool_call_chunks", None)
-                ):
-                    on_token(str(message.content))
-        return state
-
-    def _state(self, config: dict[str, Any]) -> Any:
-        snapshot = self.parts.agent.get_state(config)
-        return snapshot.values if snapshot and snapshot.values else {}
-
-    def _state_messages(self, config: dict[str, Any]) -> list[BaseMessage]:
-        return list(self._state(config).get("messages", []))
-
-    def _unfinished_run(self, config: dict[str, Any]) -> bool:
-        """The thread's last run stopped between steps (a crash), not at a question for the customer."""
-        snapshot = self.parts.agent.get_state(config)
-        return bool(snapshot and snapshot.next and not snapshot.interrupts)
-
-    def _last_tool_call_index(self, config: dict[str, Any]) -> int:
-        messages = self._state_messages(config)
-        for index in range(len(messages) - 1, -1, -1):
-            message = messages[index]
-            if isinstance(message, AIMessage) and message.tool_calls:
-                return index
-        return len(messages)
-
-    def _thread_knows_user(self, config: dict[str, Any]) -> bool:
-        return any(
-            isinstance(m, SystemMessage) and AUTH_MARKER in str(m.content)
-            for m in self._state_messages(config)
-        )
+        return run_agent(self.parts.agent, run_input, turn.config, turn.context, on_token)
 
     def _agent_notes(self, conversation_id: str) -> list[BaseMessage]:
         """What human agents wrote since the bot last spoke, so the bot knows after a handback."""
