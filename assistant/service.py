@@ -17,6 +17,13 @@ from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, System
 from langgraph.types import Command
 
 from assistant.agent import MODEL_CALL_LIMIT, guard_history
+from assistant.agent_thread import (
+    knows_user,
+    last_tool_call_index,
+    run_agent,
+    thread_messages,
+    unfinished_run,
+)
 from assistant.confirmations import classify_confirmation, pending_action
 from assistant.contacts.memory import ContactMemory
 from assistant.fault_points import pause_point
@@ -27,7 +34,7 @@ from assistant.parts import ServiceParts
 from assistant.planner.state import AUTH_MARKER
 from assistant.prompts import Replies
 from assistant.records import Citation, GuardDecision, ToolCallRecord
-from assistant.recovery import already_ran, recovered_trace, recovery_notice
+from assistant.recovery import already_ran, recovered_trace, recovery_notice, settle_from_shop
 from assistant.reply import compose_reply, pending_interrupts
 from assistant.routing.router import Router, route_or_queue
 from assistant.shop.store import ShopStore
@@ -134,7 +141,11 @@ class SupportService:
                 scope=CustomerScope.customer(conversation.user_id, lookup_signs_in=self._lookup_signs_in),
                 started=started,
                 config={"configurable": {"thread_id": conversation_id}, "recursion_limit": RECURSION_LIMIT},
-                recovered=self.conversations.actions.unreported(conversation_id),
+                recovered=settle_from_shop(
+                    self.conversations.actions.unreported(conversation_id),
+                    self.shop,
+                    self.conversations.actions,
+                ),
                 deadline=started + self.settings.turn_deadline_s,
             )
             run_input = self._run_input(turn, text, action_id)
@@ -162,7 +173,9 @@ class SupportService:
     def _takes_over(self, conversation_id: str, text: str) -> bool:
         """Whether the guard would hand this message to a person (read before a code is sent for it)."""
         config = {"configurable": {"thread_id": conversation_id}}
-        return self.parts.guard.evaluate(text, guard_history(self._state_messages(config))).takeover
+        return self.parts.guard.evaluate(
+            text, guard_history(thread_messages(self.parts.agent, config))
+        ).takeover
 
     def _code_sign_in(
         self, conversation: Conversation, customer_message: Message, text: str, language: str
@@ -190,18 +203,33 @@ class SupportService:
             # The yes was given and the change ran; the crash lost the rest of that turn. Never run it twice.
             self._run(_decisions("reject", len(pending)), turn, None)
             pending = []
+        not_run = [{"name": r.tool, "args": r.arguments} for r in turn.recovered if r.status == "not_run"]
+        # The crash came after the yes and before the change: a new yes to that change continues the run
+        # (the change runs now); anything else starts afresh and the change is dropped, never run.
+        if (
+            not pending
+            and not_run
+            and unfinished_run(self.parts.agent, turn.config)
+            and classify_confirmation(text, pending_action(not_run), action_id) == "yes"
+        ):
+            turn.recovered = [r for r in turn.recovered if r.status != "not_run"]
+            return None
         answer = classify_confirmation(text, pending_action(actions) if pending else None, action_id)
         if not pending and turn.recovered and answer != "other":
             return Recovered()
         if not pending:
             notes: list[BaseMessage] = list(self._agent_notes(turn.id))
-            if turn.conversation.user_id and not self._thread_knows_user(turn.config):
+            if turn.conversation.user_id and not knows_user(self.parts.agent, turn.config):
                 notes.insert(0, SystemMessage(f"{AUTH_MARKER} {turn.conversation.user_id}"))
             # The contact's earlier conversations on any channel, once per thread.
-            notes[:0] = self.contact_memory.notes(turn.conversation, self._state_messages(turn.config))
+            notes[:0] = self.contact_memory.notes(
+                turn.conversation, thread_messages(self.parts.agent, turn.config)
+            )
             return {"messages": [*notes, HumanMessage(text)]}
         # A listed change waits for an explicit yes; the guard still hears this message first.
-        decision = self.parts.guard.evaluate(text, guard_history(self._state_messages(turn.config)))
+        decision = self.parts.guard.evaluate(
+            text, guard_history(thread_messages(self.parts.agent, turn.config))
+        )
         if decision.takeover:
             self._run(_decisions("reject", len(pending)), turn, None)
             return decision
@@ -221,9 +249,11 @@ class SupportService:
             on_token(prefix + "\n\n")
         # An approved (or declined) WRITE sits in the message before the interrupt: trace it in this turn,
         # the turn in which it ran, with its result.
-        resuming = isinstance(run_input, Command)
+        resuming = isinstance(run_input, Command) or run_input is None  # None: an interrupted run goes on
         before = (
-            self._last_tool_call_index(turn.config) if resuming else len(self._state_messages(turn.config))
+            last_tool_call_index(self.parts.agent, turn.config)
+            if resuming
+            else len(thread_messages(self.parts.agent, turn.config))
         )
         state = self._run(run_input, turn, on_token)
         run_messages: list[BaseMessage] = list(state.get("messages", []))[before:]
@@ -383,45 +413,9 @@ class SupportService:
 
     # --- agent plumbing ------------------------------------------------------------------------------
     def _run(self, run_input: Any, turn: Turn, on_token: TokenCallback | None) -> Any:
-        state: Any = {}
         if on_token is not None:
             on_token = _capped(on_token, self.settings.max_reply_chars)
-        stream = self.parts.agent.stream(
-            run_input, turn.config, context=turn.context, stream_mode=["messages", "values"]
-        )
-        for mode, chunk in stream:
-            if mode == "values":
-                state = chunk
-            elif on_token is not None:
-                message, metadata = chunk
-                if (
-                    metadata.get("langgraph_node") == "model"
-                    and message.content
-                    and not getattr(message, "tool_call_chunks", None)
-                ):
-                    on_token(str(message.content))
-        return state
-
-    def _state(self, config: dict[str, Any]) -> Any:
-        snapshot = self.parts.agent.get_state(config)
-        return snapshot.values if snapshot and snapshot.values else {}
-
-    def _state_messages(self, config: dict[str, Any]) -> list[BaseMessage]:
-        return list(self._state(config).get("messages", []))
-
-    def _last_tool_call_index(self, config: dict[str, Any]) -> int:
-        messages = self._state_messages(config)
-        for index in range(len(messages) - 1, -1, -1):
-            message = messages[index]
-            if isinstance(message, AIMessage) and message.tool_calls:
-                return index
-        return len(messages)
-
-    def _thread_knows_user(self, config: dict[str, Any]) -> bool:
-        return any(
-            isinstance(m, SystemMessage) and AUTH_MARKER in str(m.content)
-            for m in self._state_messages(config)
-        )
+        return run_agent(self.parts.agent, run_input, turn.config, turn.context, on_token)
 
     def _agent_notes(self, conversation_id: str) -> list[BaseMessage]:
         """What human agents wrote since the bot last spoke, so the bot knows after a handback."""

@@ -98,3 +98,6 @@ def _draw(labels: list[str], values: list[Any], metric: str, by: str) -> bytes:
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
+
+
+

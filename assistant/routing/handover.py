@@ -245,12 +245,8 @@ class Handover:
             )
         assignment = self.assigner.assign_conversation(conversation_id, now) if open_now else None
         if assignment is not None:  # taken at once: nothing to compute about the queue
-            queue = QueueStatus(
-                "assigned",
-                facts.language,
-                team_id=team_id,
-                text=notices.text(facts.language, "queue_assigned"),
-            )
+            queue = QueueStatus("assigned", facts.language, team_id=team_id,
+                                text=notices.text(facts.language, "queue_assigned"))
         else:
             queue = self.queue.status(conversation_id, now)
         text = self.customer_text(queue, facts, now, team_hours.timezone)

@@ -30,7 +30,7 @@ class ActionRow(Base):
     action_id: Mapped[str] = mapped_column(String(32))
     tool: Mapped[str] = mapped_column(String(64))
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
-    status: Mapped[str] = mapped_column(String(16))  # started | done | failed
+    status: Mapped[str] = mapped_column(String(16))  # started | done | failed | not_run
     result: Mapped[Any] = mapped_column(JSON, nullable=True)
     error: Mapped[str | None] = mapped_column(Text, nullable=True)
     created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
@@ -92,6 +92,14 @@ class ActionLog:
                 .where(ActionRow.id == record_id)
                 .values(status="done" if ok else "failed", result=result, error=error, finished_at=utcnow())
             )
+
+    def settle(self, record_id: int, status: str) -> None:
+        """A started record whose outcome was read back from the shop: done, or not_run (nothing to tell)."""
+        values: dict[str, Any] = {"status": status, "finished_at": utcnow()}
+        if status == "not_run":
+            values["error"] = "the process stopped before the change was made"
+        with self._sessions.begin() as session:
+            session.execute(update(ActionRow).where(ActionRow.id == record_id).values(**values))
 
     def unreported(self, conversation_id: str) -> list[ActionRecord]:
         with self._sessions() as session:

@@ -109,9 +109,7 @@ def _saved(ctx: ToolContext, plan: Order | tuple[Order, User], user: User | None
 @tool(
     WRITE,
     CancelArgs,
-    statuses=PENDING_ONLY,
-    describe=wording.describe_cancel,
-    report=wording.report_cancel,
+    statuses=PENDING_ONLY, describe=wording.describe_cancel, report=wording.report_cancel,
 )
 def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
     """Cancel a pending order. If the order is already processed or delivered, it cannot be cancelled.
@@ -128,9 +126,7 @@ def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
 @tool(
     WRITE,
     OrderAddressArgs,
-    statuses=PENDING_ONLY,
-    describe=wording.describe_order_address,
-    report=wording.report_order_address,
+    statuses=PENDING_ONLY, describe=wording.describe_order_address, report=wording.report_order_address,
 )
 def modify_pending_order_address(ctx: ToolContext, args: OrderAddressArgs) -> dict[str, Any]:
     """Modify the shipping address of a pending order. The agent needs to explain the modification detail
@@ -141,9 +137,7 @@ def modify_pending_order_address(ctx: ToolContext, args: OrderAddressArgs) -> di
 @tool(
     WRITE,
     ItemChangeArgs,
-    statuses=PENDING_ONLY,
-    describe=wording.describe_item_change,
-    report=wording.report_item_change,
+    statuses=PENDING_ONLY, describe=wording.describe_item_change, report=wording.report_item_change,
 )
 def modify_pending_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[str, Any]:
     """Modify items in a pending order to new items of the same product type. For a pending order, this
@@ -161,9 +155,7 @@ def modify_pending_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[s
 @tool(
     WRITE,
     PaymentArgs,
-    statuses=PENDING_ONLY,
-    describe=wording.describe_order_payment,
-    report=wording.report_order_payment,
+    statuses=PENDING_ONLY, describe=wording.describe_order_payment, report=wording.report_order_payment,
 )
 def modify_pending_order_payment(ctx: ToolContext, args: PaymentArgs) -> dict[str, Any]:
     """Modify the payment method of a pending order. The agent needs to explain the modification detail
@@ -176,8 +168,7 @@ def modify_pending_order_payment(ctx: ToolContext, args: PaymentArgs) -> dict[st
 @tool(
     WRITE,
     UserAddressArgs,
-    describe=wording.describe_user_address,
-    report=wording.report_user_address,
+    describe=wording.describe_user_address, report=wording.report_user_address,
 )
 def modify_user_address(ctx: ToolContext, args: UserAddressArgs) -> dict[str, Any]:
     """Modify the default address of a user. The agent needs to explain the modification detail and ask
@@ -190,9 +181,7 @@ def modify_user_address(ctx: ToolContext, args: UserAddressArgs) -> dict[str, An
 @tool(
     WRITE,
     ReturnArgs,
-    statuses=DELIVERED_ONLY,
-    describe=wording.describe_return,
-    report=wording.report_return,
+    statuses=DELIVERED_ONLY, describe=wording.describe_return, report=wording.report_return,
 )
 def return_delivered_order_items(ctx: ToolContext, args: ReturnArgs) -> dict[str, Any]:
     """Return some items of a delivered order. The order status will be changed to 'return requested'.
@@ -205,9 +194,7 @@ def return_delivered_order_items(ctx: ToolContext, args: ReturnArgs) -> dict[str
 @tool(
     WRITE,
     ItemChangeArgs,
-    statuses=DELIVERED_ONLY,
-    describe=wording.describe_exchange,
-    report=wording.report_item_change,
+    statuses=DELIVERED_ONLY, describe=wording.describe_exchange, report=wording.report_item_change,
 )
 def exchange_delivered_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[str, Any]:
     """Exchange items in a delivered order to new items of the same product type. For a delivered order,

@@ -7,7 +7,7 @@ from datetime import UTC, datetime
 import pytest
 
 from assistant.prompts import Replies
-from assistant.recovery import already_ran, recovered_trace, recovery_notice
+from assistant.recovery import already_ran, recovered_trace, recovery_notice, settle
 from assistant.store.actions import ActionRecord
 from assistant.tools import Toolkit
 
@@ -69,3 +69,22 @@ def test_a_pending_change_that_was_recorded_as_run_is_never_asked_again() -> Non
     ]
     assert already_ran(pending, [record("done")])
     assert not already_ran(other, [record("done")])
+
+
+@pytest.mark.parametrize(
+    ("tool", "order_status", "expected"),
+    [
+        ("cancel_pending_order", "cancelled", "done"),
+        ("cancel_pending_order", "pending", "not_run"),
+        ("cancel_pending_order", "delivered", None),
+        ("cancel_pending_order", None, None),
+        ("return_delivered_order_items", "return requested", "done"),
+        ("return_delivered_order_items", "delivered", "not_run"),
+        ("modify_pending_order_address", "pending", None),  # the status can't tell: a person checks
+    ],
+)
+def test_a_started_change_is_settled_from_the_order_status(
+    tool: str, order_status: str | None, expected: str | None
+) -> None:
+    assert settle(record("started", tool), order_status) == expected
+    assert settle(record("done", tool), order_status) is None

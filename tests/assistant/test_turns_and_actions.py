@@ -141,6 +141,53 @@ def test_a_crash_after_the_write_is_told_on_the_next_turn(
     assert later.reply is not None and "was cancelled" not in later.reply
 
 
+def test_a_crash_before_the_write_leaves_the_change_to_the_next_yes(
+    fresh_shop: SampleDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = fresh_shop.service
+    conversation, _ = service.start_conversation(channel="test", user_id=DEMO_USER_ID)
+    assert service.customer_turn(conversation.id, CANCEL).awaiting_confirmation is not None
+
+    def die(name: str) -> None:
+        if name == "before_write":
+            raise Crash(name)
+
+    monkeypatch.setattr(write_records, "pause_point", die)
+    with pytest.raises(Crash):
+        service.customer_turn(conversation.id, "yes")
+    monkeypatch.undo()
+    assert order_status(service, DEMO_PENDING_ORDER_ID) == "pending"
+    again = service.customer_turn(conversation.id, "yes")
+    assert order_status(service, DEMO_PENDING_ORDER_ID) == "cancelled"
+    statuses = [r.status for r in service.conversations.actions.for_conversation(conversation.id)]
+    assert statuses == ["not_run", "done"]
+    assert again.reply is not None and "can't tell" not in again.reply and "cancelled" in again.reply
+    assert any(t.name in WRITES and t.ok for t in again.tool_calls)
+
+
+def test_after_a_crash_before_the_write_anything_but_yes_drops_the_change(
+    fresh_shop: SampleDesk, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    service = fresh_shop.service
+    conversation, _ = service.start_conversation(channel="test", user_id=DEMO_USER_ID)
+    assert service.customer_turn(conversation.id, CANCEL).awaiting_confirmation is not None
+
+    def die(name: str) -> None:
+        if name == "before_write":
+            raise Crash(name)
+
+    monkeypatch.setattr(write_records, "pause_point", die)
+    with pytest.raises(Crash):
+        service.customer_turn(conversation.id, "yes")
+    monkeypatch.undo()
+    answer = service.customer_turn(conversation.id, "no, leave it")
+    assert answer.reply is not None and "nothing was changed" in answer.reply
+    assert order_status(service, DEMO_PENDING_ORDER_ID) == "pending"
+    later = service.customer_turn(conversation.id, "what is your return policy?")
+    assert order_status(service, DEMO_PENDING_ORDER_ID) == "pending"
+    assert later.reply is not None and "nothing was changed" not in later.reply
+
+
 def test_a_write_in_a_normal_turn_is_recorded_and_reported_by_its_reply(fresh_shop: SampleDesk) -> None:
     service = fresh_shop.service
     conversation, _ = service.start_conversation(channel="test", user_id=DEMO_USER_ID)
