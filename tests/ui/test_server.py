@@ -12,7 +12,7 @@ from ui.server import create_app
 
 def test_widget_and_demo_are_served(tmp_path: Path) -> None:
     client = TestClient(create_app(make_settings(tmp_path / "empty")))
-    for name in ("widget.js", "widget-ui.js", "widget-net.js", "widget-desk.js"):
+    for name in ("widget.js", "widget-i18n.js", "widget-ui.js", "widget-net.js", "widget-desk.js"):
         js = client.get(f"/widget/{name}")
         assert js.status_code == 200 and "javascript" in js.headers["content-type"]
         assert "innerHTML" not in js.text and "insertAdjacentHTML" not in js.text

@@ -199,6 +199,31 @@ def test_widget_mobile_fullscreen_and_talk_to_a_person(server: str, browser: Any
     page.close()
 
 
+def test_widget_speaks_the_pages_language(server: str, browser: Any) -> None:
+    """On a French page the widget's own words are French, and its "talk to a person" is understood."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def french(route: Any) -> None:
+        body = route.fetch().text().replace('<html lang="en">', '<html lang="fr">')
+        route.fulfill(body=body, headers={"content-type": "text/html; charset=utf-8"})
+
+    page.route("**/demo", french)
+    page.goto(server + "/demo")
+    page.get_by_role("button", name="Ouvrir la discussion: Maple & Moss help").click()
+    expect(page.get_by_label("Votre message")).to_be_focused()
+    expect(page.locator(".parley-send")).to_have_text("Envoyer")
+    expect(page.locator(".parley-log")).to_contain_text("Bonjour", timeout=TIMEOUT_MS)
+    page.get_by_role("button", name="Parler à un conseiller").click()
+    expect(page.locator(".parley-notice")).to_contain_text("membre de notre équipe", timeout=TIMEOUT_MS)
+    shot(page, "07-french-handover")
+    assert not errors, errors
+    page.close()
+
+
 def test_widget_survives_a_network_loss_without_losing_or_doubling_the_message(
     server: str, browser: Any
 ) -> None:

@@ -24,7 +24,7 @@
       if (!status || !status.text) return;
       lastQueueText = status.text;
       if (status.state === "waiting") {
-        P.showNotice("You're being connected to a member of our team. " + status.text, "handover");
+        P.showNotice(P.t("connectingShort") + status.text, "handover");
       } else if (status.state === "deferred") {
         P.showNotice(status.text, "handover");
       }
@@ -85,7 +85,7 @@
           P.showNotice(await P.readDetail(response), "error");
         }
       } catch (e) {
-        P.showNotice("We couldn't save your answer.", "error");
+        P.showNotice(P.t("answerNotSaved"), "error");
       }
     }
 

@@ -61,7 +61,7 @@
     async function readDetail(response) {
       try {
         var body = await response.json();
-        return typeof body.detail === "string" ? body.detail : "Something went wrong.";
+        return typeof body.detail === "string" ? body.detail : P.t("somethingWrong");
       } catch (e) {
         return "Something went wrong (" + response.status + ").";
       }
@@ -89,7 +89,7 @@
             return true;
           }
         } catch (e) {
-          P.showNotice("Connecting\u2026", "info");
+          P.showNotice(P.t("connectingNet"), "info");
         }
         await sleep(backoff(attempt));
       }
@@ -230,7 +230,7 @@
           } catch (networkError) {
             // The connection dropped: did the server get the message? Then wait for its reply instead of
             // sending it twice.
-            P.showNotice("Connection lost \u2014 reconnecting\u2026", "error");
+            P.showNotice(P.t("reconnecting"), "error");
             await sleep(backoff(attempt));
             try {
               var seen = await catchUp(syncedTo);
@@ -294,7 +294,7 @@
           }
         } catch (e) {
           state.pollFailures += 1;
-          if (state.pollFailures > 1) P.showNotice("Connection lost \u2014 reconnecting\u2026", "error");
+          if (state.pollFailures > 1) P.showNotice(P.t("reconnecting"), "error");
           await sleep(backoff(state.pollFailures));
         }
       }

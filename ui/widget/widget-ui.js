@@ -55,11 +55,11 @@
     root.setAttribute("data-parley", "");
 
     var launcher = button("parley-launcher");
-    launcher.setAttribute("aria-label", "Open chat: " + config.title);
+    launcher.setAttribute("aria-label", P.t("openChat") + ": " + config.title);
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-controls", "parley-panel");
     launcher.appendChild(chatIcon());
-    launcher.appendChild(el("span", "parley-launcher-label", "Help"));
+    launcher.appendChild(el("span", "parley-launcher-label", P.t("help")));
 
     var panel = el("section", "parley-panel");
     panel.id = "parley-panel";
@@ -101,22 +101,22 @@
     quickReplies.hidden = true;
 
     var form = el("form", "parley-form");
-    var label = el("label", "parley-visually-hidden", "Your message");
+    var label = el("label", "parley-visually-hidden", P.t("yourMessage"));
     label.setAttribute("for", "parley-input");
     var input = el("textarea", "parley-input");
     input.id = "parley-input";
     input.rows = 1;
-    input.placeholder = "Type your message\u2026";
+    input.placeholder = P.t("placeholder");
     input.setAttribute("autocomplete", "off");
-    var sendButton = el("button", "parley-send", "Send");
+    var sendButton = el("button", "parley-send", P.t("send"));
     sendButton.type = "submit";
     form.appendChild(label);
     form.appendChild(input);
     form.appendChild(sendButton);
 
     var footer = el("div", "parley-footer");
-    var endButton = button("parley-end", "End chat");
-    var personButton = button("parley-person", "Talk to a person");
+    var endButton = button("parley-end", P.t("endChat"));
+    var personButton = button("parley-person", P.t("talkToPerson"));
     endButton.hidden = true;
     footer.appendChild(endButton);
     footer.appendChild(personButton);
@@ -139,7 +139,7 @@
 
     function addBubble(role, text, author) {
       var item = el("div", "parley-msg parley-msg-" + role);
-      if (role === "agent") item.appendChild(el("div", "parley-author", (author || "Team member") + " (team)"));
+      if (role === "agent") item.appendChild(el("div", "parley-author", (author || P.t("teamMember")) + " (" + P.t("team") + ")"));
       item.appendChild(el("div", "parley-text", text));
       log.appendChild(item);
       scrollDown();
@@ -158,7 +158,7 @@
         if (seen[key]) return;
         seen[key] = true;
         var li = el("li");
-        var title = "[" + c.ref + "] " + (c.title || c.article_id || "Help article") +
+        var title = "[" + c.ref + "] " + (c.title || c.article_id || P.t("helpArticle")) +
           (c.section ? " \u2014 " + c.section : "");
         if (url) {
           var a = el("a", "parley-source", title);
@@ -215,17 +215,16 @@
     }
 
     function showConfirmation(awaiting) {
-      var question = "Please confirm: " + awaiting.actions.map(function (a) { return a.description; }).join("; ");
-      showChoices(question, [["Yes, go ahead", "yes", "parley-quick-yes"], ["No, don't", "no", "parley-quick-no"]],
+      var question = P.t("pleaseConfirm") + awaiting.actions.map(function (a) { return a.description; }).join("; ");
+      showChoices(question, [[P.t("yesGoAhead"), "yes", "parley-quick-yes"], [P.t("noDont"), "no", "parley-quick-no"]],
         function (value) { P.send(value, awaiting.action_id); });
       quickReplies.querySelector("button").focus();
     }
 
     var STATUS_NOTICES = {
-      waiting_for_human: ["You're being connected to a member of our team. They will see this whole conversation.",
-        "handover"],
-      human: ["A member of our team has joined the conversation.", "handover"],
-      closed: ["This conversation is closed. Write again to start a new one.", "info"],
+      waiting_for_human: [P.t("connecting"), "handover"],
+      human: [P.t("joined"), "handover"],
+      closed: [P.t("closed"), "info"],
     };
 
     function setStatus(status) {
@@ -238,7 +237,7 @@
       if (text) {
         showNotice(text[0], text[1]);
       } else if (status === "bot" && (previous === "human" || previous === "waiting_for_human")) {
-        showNotice("You're chatting with our assistant again.", "info");
+        showNotice(P.t("botAgain"), "info");
       }
       if (P.onStatus) P.onStatus(status, previous);
     }

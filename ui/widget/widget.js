@@ -3,7 +3,7 @@
  *   <script src="https://HOST/widget/widget.js" data-api="https://HOST" data-title="Maple & Moss help"
  *           data-customer-token="..." async></script>
  * This file reads the tag, loads the stylesheet and the widget's parts from next to itself
- * (widget-ui.js: the panel and how text is drawn; widget-net.js: the conversation with the API;
+ * (widget-i18n.js: the interface's words in en/fr/nl, chosen by data-lang or the page's language; widget-ui.js: the panel and how text is drawn; widget-net.js: the conversation with the API;
  * widget-desk.js: queue position, end of chat and the effort question), then wires the behaviour.
  * Every piece of text from the network is written with textContent (never as HTML).
  */
@@ -16,15 +16,14 @@
 
   var scriptUrl = new URL(script.src, window.location.href);
   var api = (script.getAttribute("data-api") || scriptUrl.origin).replace(/\/+$/, "");
-  var PARTS = ["widget-ui.js", "widget-net.js", "widget-desk.js"];
-  var ASK_FOR_PERSON = "I would like to talk to a person, please.";
+  var PARTS = ["widget-i18n.js", "widget-ui.js", "widget-net.js", "widget-desk.js"];
 
   var P = {
     config: {
       api: api,
-      title: script.getAttribute("data-title") || "Help",
+      title: script.getAttribute("data-title"), // default: "Help" in the widget's language (boot)
       customerToken: script.getAttribute("data-customer-token") || null,
-      greeting: script.getAttribute("data-greeting") || "Hi! Ask me about orders, returns, delivery or our products.",
+      greeting: script.getAttribute("data-greeting"),
       storageKey: "parley:" + api,
     },
     state: {
@@ -57,6 +56,9 @@
 
   function boot() {
     var parts = window.__parleyParts;
+    parts.i18n(P, script); // P.t(key): the interface's words in the page's language
+    P.config.title = P.config.title || P.t("help");
+    P.config.greeting = P.config.greeting || P.t("greeting");
     parts.ui(P);
     parts.net(P);
     parts.desk(P);
@@ -103,7 +105,7 @@
       dom.input.value = "";
       P.send(text);
     });
-    dom.personButton.addEventListener("click", function () { P.send(ASK_FOR_PERSON); });
+    dom.personButton.addEventListener("click", function () { P.send(P.t("askForPerson")); });
     dom.endButton.addEventListener("click", function () { P.endChat(); });
     window.addEventListener("online", function () { if (state.conversation) P.poll(); });
 
