@@ -19,7 +19,7 @@ from tests.conftest import free_port
 from tests.faults.checks import assert_turn_survived
 from tests.faults.conftest import FaultDesk
 
-pytestmark = pytest.mark.slow  # real SQLite, Chroma and MiniLM; the whole suite runs in about 3 minutes
+pytestmark = pytest.mark.slow  # real SQLite, Chroma and MiniLM; the whole suite runs in about 3-4 minutes
 
 MESSAGES = {
     "shipping": "how long does shipping take?",
@@ -30,6 +30,8 @@ MESSAGES = {
     "fr": "combien de temps prend la livraison ?",
     "nl": "hoe lang duurt de verzending?",
     "gibberish": "qwzx plorf ???",
+    "product": "what colours does the Trail Backpack come in?",
+    "cancel": "cancel order #W1000001, I ordered it by mistake",
 }
 
 
