@@ -72,7 +72,8 @@ def how_to(settings: Settings) -> str:
   Second customer:     {g.DEMO_SECOND_USER_EMAIL}, orders \
 {g.DEMO_SECOND_DELIVERED_ORDER_ID}, {g.DEMO_SECOND_PENDING_ORDER_ID}
   Ask for a person:    "I want to talk to a human"
-  Terminal chat:       parley chat   (scripted: parley chat --script turns.jsonl --json)
+  Terminal chat:       parley chat --user-id {g.DEMO_USER_ID}   (the operator's own test: no code needed;
+                       scripted: parley chat --script turns.jsonl --json)
 """
 
 
