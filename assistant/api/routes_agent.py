@@ -4,7 +4,7 @@ and maps its exceptions to 404 / 409 / 422."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
@@ -144,34 +144,30 @@ async def conversation_detail(conversation_id: str, state: State) -> dict[str, A
     return await call(load)
 
 
-@router.post(
-    "/conversations/{conversation_id}/claim",
-    summary="Take the conversation (the bot goes silent)",
-    response_model=DeskConversationOut,
-    responses=CONVERSATION_DOC,
+# Ownership actions that take only the agent: (path, AgentDesk method, summary), one route each.
+OWNERSHIP_ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("claim", "claim", "Take the conversation (the bot goes silent)"),
+    ("handback", "hand_back", "Give the conversation back to the bot"),
+    ("close", "close", "Close the conversation"),
 )
-async def claim(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
-    return (await call(state.desk.claim, conversation_id, agent)).model_dump(mode="json")
 
 
-@router.post(
-    "/conversations/{conversation_id}/handback",
-    summary="Give the conversation back to the bot",
-    response_model=DeskConversationOut,
-    responses=CONVERSATION_DOC,
-)
-async def hand_back(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
-    return (await call(state.desk.hand_back, conversation_id, agent)).model_dump(mode="json")
+def _ownership_route(method: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+    async def route(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
+        action = getattr(state.desk, method)
+        return (await call(action, conversation_id, agent)).model_dump(mode="json")
+
+    return route
 
 
-@router.post(
-    "/conversations/{conversation_id}/close",
-    summary="Close the conversation",
-    response_model=DeskConversationOut,
-    responses=CONVERSATION_DOC,
-)
-async def close(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
-    return (await call(state.desk.close, conversation_id, agent)).model_dump(mode="json")
+for _path, _method, _summary in OWNERSHIP_ACTIONS:
+    router.post(
+        f"/conversations/{{conversation_id}}/{_path}",
+        summary=_summary,
+        response_model=DeskConversationOut,
+        responses=CONVERSATION_DOC,
+        name=_method,
+    )(_ownership_route(_method))
 
 
 @router.post(

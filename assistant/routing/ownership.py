@@ -5,6 +5,7 @@ system line in the transcript and an event in the log."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
@@ -22,6 +23,14 @@ def _describe(row: ConversationRow) -> str:
     return f"conversation is {row.status}" + (
         f" and owned by {row.assigned_agent}" if row.assigned_agent else ""
     )
+
+
+class TransferTarget(TypedDict, total=False):
+    """Where `Ownership.transfer` sends a conversation: exactly one of to_agent, to_team, with a note."""
+
+    to_agent: str | None
+    to_team: str | None
+    note: str
 
 
 class Ownership:
