@@ -8,6 +8,7 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.db import session_factory
@@ -15,6 +16,7 @@ from assistant.routing.hours import require_aware
 from assistant.routing.models import DeskEventRow, EventKind
 from assistant.routing.priority import PriorityRule, parse_rules
 from assistant.routing.sla import SlaTarget, parse_policy
+from assistant.store.models import ConversationRow
 from knowledge.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -120,6 +122,17 @@ def log_event(
             conversation_id=conversation_id, kind=kind.value, agent=agent, team_id=team_id, data=data, at=at
         )
     )
+
+
+def update_conversation(
+    session: Session, conversation_id: str, /, *conditions: ColumnElement[bool], **values: Any
+) -> bool:
+    """One UPDATE of a conversation's row, only while `conditions` still hold (a compare-and-set against
+    a concurrent change); whether it matched."""
+    result = session.execute(
+        update(ConversationRow).where(ConversationRow.id == conversation_id, *conditions).values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]
 
 
 def as_utc(value: datetime | None) -> datetime | None:

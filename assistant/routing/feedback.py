@@ -6,10 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-
 from assistant.routing import notices
-from assistant.routing.context import ConflictError, DeskDb, InvalidError, NotFoundError, as_utc, log_event
+from assistant.routing.context import (
+    ConflictError,
+    DeskDb,
+    InvalidError,
+    NotFoundError,
+    as_utc,
+    log_event,
+    update_conversation,
+)
 from assistant.routing.models import EventKind
 from assistant.store.models import ConversationRow, ConversationStatus
 
@@ -53,12 +59,14 @@ class Feedback:
                 raise NotFoundError("conversation not found")
             if row.status != ConversationStatus.CLOSED.value:
                 raise ConflictError("the effort question is asked when the conversation is closed")
-            done = session.execute(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id, ConversationRow.ces_answered_at.is_(None))
-                .values(ces_score=score, ces_answered_at=now)
+            done = update_conversation(
+                session,
+                conversation_id,
+                ConversationRow.ces_answered_at.is_(None),
+                ces_score=score,
+                ces_answered_at=now,
             )
-            if not done.rowcount:  # type: ignore[attr-defined]
+            if not done:
                 raise ConflictError("this conversation's effort question was already answered")
             log_event(
                 session,

@@ -11,7 +11,14 @@ from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assistant.routing.assign import HUMAN, WAITING, Assigner, Attempt, system_note
-from assistant.routing.context import ConflictError, DeskDb, NotFoundError, as_utc, log_event
+from assistant.routing.context import (
+    ConflictError,
+    DeskDb,
+    NotFoundError,
+    as_utc,
+    log_event,
+    update_conversation,
+)
 from assistant.routing.models import AgentStatus, DeskAgentRow, EventKind, TeamMemberRow, TeamRow
 from assistant.store.models import ConversationRow, ConversationStatus
 
@@ -86,16 +93,17 @@ class Ownership:
             if refusal:
                 raise ConflictError(refusal)
             was_waiting, since = row.status == WAITING, as_utc(row.waiting_since)
-            taken = session.execute(
-                update(ConversationRow)
-                .where(
-                    ConversationRow.id == conversation_id,
-                    ConversationRow.status != CLOSED,
-                    ConversationRow.assigned_agent.is_(None),
-                )
-                .values(status=HUMAN, assigned_agent=agent, assigned_at=now, updated_at=now)
+            taken = update_conversation(
+                session,
+                conversation_id,
+                ConversationRow.status != CLOSED,
+                ConversationRow.assigned_agent.is_(None),
+                status=HUMAN,
+                assigned_agent=agent,
+                assigned_at=now,
+                updated_at=now,
             )
-            if not taken.rowcount:  # type: ignore[attr-defined]
+            if not taken:
                 session.refresh(row)
                 raise ConflictError(_describe(row))
             if me is not None and not self._take_slot(session, agent):
@@ -144,26 +152,22 @@ class Ownership:
             if row.assigned_agent != agent or row.status != HUMAN:
                 raise ConflictError("only the owning agent can hand back; " + _describe(row))
             self.assigner.release_in(session, row, now, "handed back")
-            done = session.execute(
-                update(ConversationRow)
-                .where(
-                    ConversationRow.id == conversation_id,
-                    ConversationRow.assigned_agent == agent,
-                    ConversationRow.status == HUMAN,
-                )
-                .values(
-                    status=BOT,
-                    assigned_agent=None,
-                    waiting_since=None,
-                    priority=0.0,
-                    rank=None,
-                    held=False,
-                    assigned_at=None,
-                    deferred_until=None,
-                    updated_at=now,
-                )
+            done = update_conversation(
+                session,
+                conversation_id,
+                ConversationRow.assigned_agent == agent,
+                ConversationRow.status == HUMAN,
+                status=BOT,
+                assigned_agent=None,
+                waiting_since=None,
+                priority=0.0,
+                rank=None,
+                held=False,
+                assigned_at=None,
+                deferred_until=None,
+                updated_at=now,
             )
-            if not done.rowcount:  # type: ignore[attr-defined]
+            if not done:
                 raise ConflictError("the conversation changed meanwhile; reload it")
             system_note(session, conversation_id, f"{agent} handed the conversation back.", now)
 
@@ -181,12 +185,18 @@ class Ownership:
             owner = (ConversationRow.assigned_agent.is_(None)) | (
                 ConversationRow.assigned_agent == row.assigned_agent
             )
-            done = session.execute(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id, ConversationRow.status == row.status, owner)
-                .values(status=CLOSED, closed_at=now, rank=None, held=False, updated_at=now)
+            done = update_conversation(
+                session,
+                conversation_id,
+                ConversationRow.status == row.status,
+                owner,
+                status=CLOSED,
+                closed_at=now,
+                rank=None,
+                held=False,
+                updated_at=now,
             )
-            if not done.rowcount:  # type: ignore[attr-defined]
+            if not done:
                 raise ConflictError("the conversation changed meanwhile; reload it")
             log_event(
                 session,
