@@ -109,17 +109,9 @@ class Ownership:
             if me is not None and not self._take_slot(session, agent):
                 raise ConflictError("you went offline or reached your capacity meanwhile")
             waited = max(0.0, (now - since).total_seconds()) if was_waiting and since else None
-            log_event(
-                session,
-                EventKind.CLAIMED,
-                now,
-                conversation_id=conversation_id,
-                agent=agent,
-                team_id=row.team_id,
-                waited_s=waited,
+            self.assigner.record_taken(
+                session, row, agent, EventKind.CLAIMED, waited, f"{agent} joined the conversation.", now
             )
-            system_note(session, conversation_id, f"{agent} joined the conversation.", now)
-            self.assigner.rerank_origin(session, row.origin)
 
     def assign_to(self, conversation_id: str, agent: str, by: str, now: datetime | None = None) -> None:
         """A lead gives a waiting conversation to a named agent: refused for an offline or full agent."""
