@@ -124,6 +124,14 @@ def log_event(
     )
 
 
+def conversation_row(session: Session, conversation_id: str) -> ConversationRow:
+    """The conversation's row in this session; NotFoundError for an unknown id."""
+    row = session.get(ConversationRow, conversation_id)
+    if row is None:
+        raise NotFoundError("conversation not found")
+    return row
+
+
 def update_conversation(
     session: Session, conversation_id: str, /, *conditions: ColumnElement[bool], **values: Any
 ) -> bool:

@@ -11,8 +11,8 @@ from assistant.routing.context import (
     ConflictError,
     DeskDb,
     InvalidError,
-    NotFoundError,
     as_utc,
+    conversation_row,
     log_event,
     update_conversation,
 )
@@ -36,9 +36,7 @@ class Feedback:
 
     def question(self, conversation_id: str) -> dict[str, Any]:
         with self.db.sessions() as session:
-            row = session.get(ConversationRow, conversation_id)
-            if row is None:
-                raise NotFoundError("conversation not found")
+            row = conversation_row(session, conversation_id)
             answered = row.ces_answered_at is not None
             return {
                 "ask": row.status == ConversationStatus.CLOSED.value and not answered,
@@ -54,9 +52,7 @@ class Feedback:
         score = check_score(score)
         now = self.db.now(now)
         with self.db.sessions.begin() as session:
-            row = session.get(ConversationRow, conversation_id)
-            if row is None:
-                raise NotFoundError("conversation not found")
+            row = conversation_row(session, conversation_id)
             if row.status != ConversationStatus.CLOSED.value:
                 raise ConflictError("the effort question is asked when the conversation is closed")
             done = update_conversation(

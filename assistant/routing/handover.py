@@ -23,7 +23,13 @@ from assistant.routing.classify import (
     mentioned_order_ids,
     order_value,
 )
-from assistant.routing.context import DeskDb, NotFoundError, as_utc, log_event, update_conversation
+from assistant.routing.context import (
+    DeskDb,
+    as_utc,
+    conversation_row,
+    log_event,
+    update_conversation,
+)
 from assistant.routing.directory import Directory
 from assistant.routing.hours import ALWAYS_OPEN, next_open
 from assistant.routing.models import EventKind
@@ -151,9 +157,7 @@ class Handover:
     ) -> HandoverOutcome:
         now = self.db.now(now)
         with self.db.sessions() as session:
-            row = session.get(ConversationRow, conversation_id)
-            if row is None:
-                raise NotFoundError("conversation not found")
+            row = conversation_row(session, conversation_id)
             deferred = as_utc(row.deferred_until)
             if row.status != BOT or (deferred is not None and deferred > now):
                 return self._unchanged(conversation_id, now)

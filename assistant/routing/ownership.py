@@ -16,6 +16,7 @@ from assistant.routing.context import (
     DeskDb,
     NotFoundError,
     as_utc,
+    conversation_row,
     log_event,
     update_conversation,
 )
@@ -44,12 +45,6 @@ class Ownership:
     def __init__(self, db: DeskDb, assigner: Assigner) -> None:
         self.db = db
         self.assigner = assigner
-
-    def _row(self, session: Session, conversation_id: str) -> ConversationRow:
-        row = session.get(ConversationRow, conversation_id)
-        if row is None:
-            raise NotFoundError("conversation not found")
-        return row
 
     @staticmethod
     def _agent_refusal(agent: DeskAgentRow | None, name: str, *, yourself: bool) -> str | None:
@@ -84,7 +79,7 @@ class Ownership:
         with self.db.sessions.begin() as session:
             me = session.get(DeskAgentRow, agent)
             refusal = self._agent_refusal(me, agent, yourself=True)
-            row = self._row(session, conversation_id)
+            row = conversation_row(session, conversation_id)
             if row.assigned_agent == agent and row.status != CLOSED:
                 row.status, row.updated_at = HUMAN, now  # already theirs (e.g. assigned by routing)
                 return
@@ -121,7 +116,7 @@ class Ownership:
             refusal = self._agent_refusal(target, agent, yourself=False)
             if refusal is None and target is not None and target.status != AgentStatus.ONLINE.value:
                 refusal = f"agent {agent} is {target.status}"
-            row = self._row(session, conversation_id)
+            row = conversation_row(session, conversation_id)
             if row.status != WAITING or row.assigned_agent:
                 raise ConflictError(_describe(row) + "; only a waiting conversation can be assigned")
         if refusal:
@@ -140,7 +135,7 @@ class Ownership:
     def hand_back(self, conversation_id: str, agent: str, now: datetime | None = None) -> None:
         now = self.db.now(now)
         with self.db.sessions.begin() as session:
-            row = self._row(session, conversation_id)
+            row = conversation_row(session, conversation_id)
             if row.assigned_agent != agent or row.status != HUMAN:
                 raise ConflictError("only the owning agent can hand back; " + _describe(row))
             self.assigner.release_in(session, row, now, "handed back")
@@ -167,7 +162,7 @@ class Ownership:
         """An agent closes what they own or what nobody owns; `agent=None` is the customer ending it."""
         now = self.db.now(now)
         with self.db.sessions.begin() as session:
-            row = self._row(session, conversation_id)
+            row = conversation_row(session, conversation_id)
             if agent is not None and row.assigned_agent not in (None, agent):
                 raise ConflictError(f"conversation is owned by {row.assigned_agent}")
             if row.status == CLOSED:
@@ -217,7 +212,7 @@ class Ownership:
             raise ConflictError("transfer to exactly one of: an agent, a team")
         now = self.db.now(now)
         with self.db.sessions.begin() as session:
-            row = self._row(session, conversation_id)
+            row = conversation_row(session, conversation_id)
             if row.assigned_agent != from_agent or row.status != HUMAN:
                 raise ConflictError("only the owning agent can transfer; " + _describe(row))
             if to_agent is not None:
