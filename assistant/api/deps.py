@@ -137,3 +137,16 @@ def require_agent(
 
 
 AgentName = Annotated[str, Depends(require_agent)]
+
+
+def message_text(text: str, state: ApiState) -> str:
+    """A message from a customer or an agent, stripped: 422 when empty or over max_message_chars."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise HTTPException(status_code=422, detail="message text is empty")
+    if len(cleaned) > state.settings.max_message_chars:
+        raise HTTPException(
+            status_code=422,
+            detail=f"message is {len(cleaned)} characters; the limit is {state.settings.max_message_chars}",
+        )
+    return cleaned

@@ -11,7 +11,7 @@ from typing import Any, TypeVar
 from fastapi import APIRouter, Depends, HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import AgentName, State, limit_ip, require_agent
+from assistant.api.deps import AgentName, State, limit_ip, message_text, require_agent
 from assistant.api.schemas import (
     AgentMessageOut,
     AgentMessageRequest,
@@ -71,18 +71,6 @@ def desk_errors() -> Iterator[None]:
 async def call(fn: Callable[..., T], *args: Any) -> T:
     with desk_errors():
         return await run_in_threadpool(fn, *args)
-
-
-def _text(text: str, state: State) -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        raise HTTPException(status_code=422, detail="message text is empty")
-    if len(cleaned) > state.settings.max_message_chars:
-        raise HTTPException(
-            status_code=422,
-            detail=f"message is {len(cleaned)} characters; the limit is {state.settings.max_message_chars}",
-        )
-    return cleaned
 
 
 @router.get(
@@ -180,7 +168,7 @@ for _path, _method, _summary in OWNERSHIP_ACTIONS:
 async def send(
     conversation_id: str, body: AgentMessageRequest, state: State, agent: AgentName
 ) -> dict[str, Any]:
-    text = _text(body.text, state)
+    text = message_text(body.text, state)
     return (await call(state.desk.send, conversation_id, agent, text)).model_dump(mode="json")
 
 
@@ -224,7 +212,7 @@ async def decide(
 ) -> dict[str, Any]:
     if not 0 < suggestion_id < 2**31:
         raise HTTPException(status_code=404, detail=f"suggestion {suggestion_id} not found")
-    text = _text(body.text, state) if body.text is not None and body.choice == "edited" else body.text
+    text = message_text(body.text, state) if body.text is not None and body.choice == "edited" else body.text
     suggestion, sent = await call(
         state.desk.decide, conversation_id, suggestion_id, agent, SuggestionChoice(body.choice), text
     )
