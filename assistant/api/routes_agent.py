@@ -8,10 +8,10 @@ from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import AgentName, State, limit_ip, message_text, require_agent
+from assistant.api.deps import AgentName, State, agent_router, message_text
 from assistant.api.schemas import (
     AgentMessageOut,
     AgentMessageRequest,
@@ -38,15 +38,7 @@ from assistant.routing.history import customer_history, first_taken
 from assistant.store.conversations import ConversationConflict, ConversationNotFound
 from assistant.store.models import ConversationStatus, SuggestionChoice
 
-router = APIRouter(
-    prefix="/v1/agent",
-    tags=["agent"],
-    dependencies=[Depends(limit_ip), Depends(require_agent)],
-    responses={
-        401: {"model": ErrorResponse, "description": "Missing or invalid agent key"},
-        429: {"model": ErrorResponse, "description": "Rate limited"},
-    },
-)
+router = agent_router("agent", "/v1/agent", {429: {"model": ErrorResponse, "description": "Rate limited"}})
 CONVERSATION_DOC: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "Unknown conversation"},
     409: {"model": ErrorResponse, "description": "The conversation's state or owner forbids this"},

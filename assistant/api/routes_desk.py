@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import HTTPException, Path, Query
 
-from assistant.api.deps import AgentName, State, limit_ip, require_agent
+from assistant.api.deps import AgentName, State, agent_router
 from assistant.api.routes_agent import call, require_manager
 from assistant.api.schemas import ErrorResponse
 from assistant.api.schemas_desk import DeskConfigOut, RenderedMacro, StatusRequest
@@ -19,12 +19,10 @@ from assistant.routing.notices import languages
 from assistant.routing.sla import BAND_NAMES
 
 MacroId = Annotated[int, Path(ge=1, lt=2**31, description="The macro's id")]
-router = APIRouter(
-    prefix="/v1/desk",
-    tags=["desk"],
-    dependencies=[Depends(limit_ip), Depends(require_agent)],
-    responses={
-        401: {"model": ErrorResponse, "description": "Missing or invalid agent key"},
+router = agent_router(
+    "desk",
+    "/v1/desk",
+    {
         403: {"model": ErrorResponse, "description": "Not a desk manager"},
         404: {"model": ErrorResponse, "description": "No such team, agent or macro"},
         409: {"model": ErrorResponse, "description": "The desk's state forbids it"},
