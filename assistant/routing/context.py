@@ -11,6 +11,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.db import as_utc as as_utc  # routing's modules read it from here
 from assistant.db import session_factory
 from assistant.routing.hours import require_aware
 from assistant.routing.models import DeskEventRow, EventKind
@@ -141,10 +142,3 @@ def update_conversation(
         update(ConversationRow).where(ConversationRow.id == conversation_id, *conditions).values(**values)
     )
     return bool(result.rowcount)  # type: ignore[attr-defined]
-
-
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
