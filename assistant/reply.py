@@ -28,11 +28,11 @@ from assistant.confirmations import pending_action
 from assistant.prompts import Replies
 from assistant.records import Citation, ToolCallRecord
 from knowledge.language import SUPPORTED_LANGUAGES, detect_language, fold, stopwords
+from knowledge.lexical import snowball_stemmer
 
 _CITATION_RE = re.compile(r"\s?\[(\d{1,2})\]")
 _SENTENCE_END_RE = re.compile(r"(?<=[.!?])\s+|(?<=\])\s+(?=[A-ZÀ-Ý])")
 _WORD_RE = re.compile(r"[a-z0-9]+")
-_SNOWBALL = {"en": "english", "fr": "french", "nl": "dutch"}
 LEXICAL_SUPPORT = 0.6  # share of a sentence's content words found in the passage: supported on its own
 LEXICAL_WITH_MEANING = 0.4  # ...or this much, with a passage sentence at least MEANING_SUPPORT close
 MEANING_SUPPORT = 0.65
@@ -61,16 +61,9 @@ def verify_citations(text: str, trace: Sequence[ToolCallRecord]) -> tuple[str, l
     return cleaned, sorted(citations.values(), key=lambda c: c.ref), invalid
 
 
-@cache
-def _stemmer(language: str) -> Any:
-    import snowballstemmer
-
-    return snowballstemmer.stemmer(_SNOWBALL.get(language, "english"))
-
-
 @lru_cache(maxsize=50_000)
 def _stem(word: str, language: str) -> str:
-    return word if len(word) < 4 or word.isdigit() else str(_stemmer(language).stemWord(word))
+    return word if len(word) < 4 or word.isdigit() else str(snowball_stemmer(language).stemWord(word))
 
 
 @cache

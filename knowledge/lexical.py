@@ -29,7 +29,8 @@ def retrieval_stopwords(language: str) -> frozenset[str]:
 
 
 @cache
-def _stemmer(language: str) -> Any:
+def snowball_stemmer(language: str) -> Any:
+    """The Snowball stemmer of 'en' / 'fr' / 'nl' (English for anything else), built once."""
     import snowballstemmer
 
     return snowballstemmer.stemmer(_SNOWBALL_NAMES.get(language, "english"))
@@ -40,7 +41,7 @@ def stem(word: str, language: str) -> str:
     """The Snowball stem of one folded word (numbers and one-letter words are kept as they are)."""
     if len(word) < 3 or word.isdigit():
         return word
-    return str(_stemmer(language).stemWord(word))
+    return str(snowball_stemmer(language).stemWord(word))
 
 
 def language_of(locale: str | None) -> str:

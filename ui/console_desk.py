@@ -140,32 +140,21 @@ def render_transcript(detail: ConversationDetail) -> None:
 
 
 def ownership_buttons(client: DeskClient, conversation_id: str, owner: views.Ownership) -> None:
-    buttons = st.columns(3)
-    buttons[0].button(
-        "Claim",
-        key="claim",
-        type="primary",
-        disabled=not owner.can_claim,
-        width="stretch",
-        on_click=do_claim,
-        args=(client, conversation_id),
+    actions = (
+        ("Claim", "claim", owner.can_claim, do_claim),
+        ("Hand back to bot", "handback", owner.can_hand_back, do_hand_back),
+        ("Close", "close", owner.can_close, do_close),
     )
-    buttons[1].button(
-        "Hand back to bot",
-        key="handback",
-        disabled=not owner.can_hand_back,
-        width="stretch",
-        on_click=do_hand_back,
-        args=(client, conversation_id),
-    )
-    buttons[2].button(
-        "Close",
-        key="close",
-        disabled=not owner.can_close,
-        width="stretch",
-        on_click=do_close,
-        args=(client, conversation_id),
-    )
+    for column, (label, key, enabled, action) in zip(st.columns(len(actions)), actions, strict=True):
+        column.button(
+            label,
+            key=key,
+            type="primary" if key == "claim" else "secondary",
+            disabled=not enabled,
+            width="stretch",
+            on_click=action,
+            args=(client, conversation_id),
+        )
 
 
 def transfer_box(client: DeskClient, conversation_id: str) -> None:

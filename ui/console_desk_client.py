@@ -102,13 +102,15 @@ class DeskClient(AgentApiClient):
     def teams(self) -> list[TeamInfo]:
         return [self._parse(TeamInfo, t) for t in self._request("GET", "/v1/desk/teams") or []]
 
+    def _put(self, collection: str, key: str, record: dict[str, Any], missing: str) -> Any:
+        """PUT /v1/desk/{collection}/{record[key]}: a team or an agent, refused here without its key."""
+        name = str(record.get(key) or "").strip()
+        if not name:
+            raise ValueError(missing)
+        return self._request("PUT", f"/v1/desk/{collection}/{quote(name, safe='')}", json=record)
+
     def save_team(self, team: dict[str, Any]) -> TeamInfo:
-        team_id = str(team.get("id") or "").strip()
-        if not team_id:
-            raise ValueError("a team needs an id")
-        result: TeamInfo = self._parse(
-            TeamInfo, self._request("PUT", f"/v1/desk/teams/{quote(team_id, safe='')}", json=team)
-        )
+        result: TeamInfo = self._parse(TeamInfo, self._put("teams", "id", team, "a team needs an id"))
         return result
 
     def delete_team(self, team_id: str) -> None:
@@ -118,12 +120,8 @@ class DeskClient(AgentApiClient):
         return [self._parse(DeskAgentInfo, a) for a in self._request("GET", "/v1/desk/agents") or []]
 
     def save_agent(self, agent: dict[str, Any]) -> DeskAgentInfo:
-        name = str(agent.get("name") or "").strip()
-        if not name:
-            raise ValueError("an agent needs the name of its key")
-        result: DeskAgentInfo = self._parse(
-            DeskAgentInfo, self._request("PUT", f"/v1/desk/agents/{quote(name, safe='')}", json=agent)
-        )
+        saved = self._put("agents", "name", agent, "an agent needs the name of its key")
+        result: DeskAgentInfo = self._parse(DeskAgentInfo, saved)
         return result
 
     def delete_agent(self, name: str) -> None:

@@ -4,6 +4,8 @@ CSV downloads. The numbers are the API's (GET /insights): the console computes n
 
 from __future__ import annotations
 
+from typing import Any
+
 import pandas as pd
 import streamlit as st
 
@@ -14,6 +16,13 @@ from ui.console_desk_client import DeskClient
 from ui.console_text import literal
 
 GROUP_LABELS = {"day": "Day", "team": "Team", "channel": "Channel", "agent": "Agent"}
+# The charts of a grouping, two a row: (title, the table's column(s), bar_chart options).
+CHARTS: tuple[tuple[str, str | list[str], dict[str, Any]], ...] = (
+    ("Average speed of answer (s)", "ASA s", {}),
+    ("Handoff and bot resolution (%)", ["handoff rate %", "bot resolution %"], {"stack": False}),
+    ("Customer effort score (1-7)", "CES", {}),
+    ("SLA breaches", "SLA breaches", {}),
+)
 
 
 def page(client: DeskClient) -> None:
@@ -44,20 +53,13 @@ def page(client: DeskClient) -> None:
         frame = pd.DataFrame(table)
         numbers = [c for c in frame.columns if c != by]
         frame[numbers] = frame[numbers].apply(pd.to_numeric, errors="coerce")  # None: no bar, not "null"
-        left, right = st.columns(2)
-        with left:
-            st.subheader("Average speed of answer (s)")
-            st.bar_chart(frame, x=by, y="ASA s")
-        with right:
-            st.subheader("Handoff and bot resolution (%)")
-            st.bar_chart(frame, x=by, y=["handoff rate %", "bot resolution %"], stack=False)
-        left, right = st.columns(2)
-        with left:
-            st.subheader("Customer effort score (1-7)")
-            st.bar_chart(frame, x=by, y="CES")
-        with right:
-            st.subheader("SLA breaches")
-            st.bar_chart(frame, x=by, y="SLA breaches")
+        for row_start in range(0, len(CHARTS), 2):
+            for column, (title, series, options) in zip(
+                st.columns(2), CHARTS[row_start : row_start + 2], strict=True
+            ):
+                with column:
+                    st.subheader(title)
+                    st.bar_chart(frame, x=by, y=series, **options)
         st.dataframe(frame, hide_index=True, width="stretch")
     downloads = st.columns(2)
     try:

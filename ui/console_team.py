@@ -4,6 +4,7 @@ teams, working hours). Changes need a desk manager (the API says so when not).""
 from __future__ import annotations
 
 import json
+from collections.abc import Callable
 from typing import Any
 
 import pandas as pd
@@ -20,8 +21,16 @@ HOURS_EXAMPLE = (
 )
 
 
+def _text(key: str) -> str:
+    return str(st.session_state.get(key) or "").strip()
+
+
+def _picked(key: str) -> list[Any]:
+    return list(st.session_state.get(key) or [])
+
+
 def _hours(key: str) -> dict[str, Any] | None | str:
-    raw = str(st.session_state.get(key) or "").strip()
+    raw = _text(key)
     if not raw:
         return None
     try:
@@ -31,37 +40,48 @@ def _hours(key: str) -> dict[str, Any] | None | str:
     return value if isinstance(value, dict) else "business hours must be a JSON object"
 
 
-def save_team(client: DeskClient) -> None:
-    hours = _hours("team-hours")
+def _save(
+    kind: str,
+    hours_key: str,
+    build: Callable[[dict[str, Any] | None], dict[str, Any]],
+    name_field: str,
+    send: Callable[[dict[str, Any]], object],
+) -> None:
+    """Read the form's business hours (refusing bad JSON with a notice), build the record, send it."""
+    hours = _hours(hours_key)
     if isinstance(hours, str):
-        flash("error", f"Team not saved: {hours}")
+        flash("error", f"{kind} not saved: {hours}")
         return
-    team = {
-        "id": str(st.session_state.get("team-id") or "").strip(),
-        "name": str(st.session_state.get("team-name") or "").strip()
-        or str(st.session_state.get("team-id") or ""),
-        "languages": list(st.session_state.get("team-languages") or []),
-        "topics": list(st.session_state.get("team-topics") or []),
-        "stages": list(st.session_state.get("team-stages") or []),
-        "hours": hours,
-        "lead_webhook_url": str(st.session_state.get("team-webhook") or "").strip() or None,
-    }
-    run_action(f"Team {team['id']} saved", client.save_team, team)
+    record = build(hours)
+    run_action(f"{kind} {record[name_field]} saved", send, record)
+
+
+def save_team(client: DeskClient) -> None:
+    def build(hours: dict[str, Any] | None) -> dict[str, Any]:
+        return {
+            "id": _text("team-id"),
+            "name": _text("team-name") or str(st.session_state.get("team-id") or ""),
+            "languages": _picked("team-languages"),
+            "topics": _picked("team-topics"),
+            "stages": _picked("team-stages"),
+            "hours": hours,
+            "lead_webhook_url": _text("team-webhook") or None,
+        }
+
+    _save("Team", "team-hours", build, "id", client.save_team)
 
 
 def save_agent(client: DeskClient) -> None:
-    hours = _hours("agent-hours")
-    if isinstance(hours, str):
-        flash("error", f"Agent not saved: {hours}")
-        return
-    agent = {
-        "name": str(st.session_state.get("agent-name") or "").strip(),
-        "capacity": int(st.session_state.get("agent-capacity") or 0),
-        "teams": list(st.session_state.get("agent-teams") or []),
-        "lead_of": list(st.session_state.get("agent-leads") or []),
-        "hours": hours,
-    }
-    run_action(f"Agent {agent['name']} saved", client.save_agent, agent)
+    def build(hours: dict[str, Any] | None) -> dict[str, Any]:
+        return {
+            "name": _text("agent-name"),
+            "capacity": int(st.session_state.get("agent-capacity") or 0),
+            "teams": _picked("agent-teams"),
+            "lead_of": _picked("agent-leads"),
+            "hours": hours,
+        }
+
+    _save("Agent", "agent-hours", build, "name", client.save_agent)
 
 
 def set_my_status(client: DeskClient) -> None:

@@ -8,7 +8,9 @@ Customer text is shown as text (`st.text`), never as Markdown or HTML.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from dataclasses import dataclass
+from functools import partial
 from typing import Any
 
 import httpx
@@ -212,6 +214,15 @@ def _reply_box(st: Any, api: TimelineApi, contact_id: str, view: dict[str, Any])
             )
 
 
+def _attempt(st: Any, action: Callable[[], object], done: str) -> None:
+    """Run one contact action; say `done`, or the API's refusal."""
+    try:
+        action()
+        st.success(done)
+    except TimelineError as exc:
+        st.error(str(exc))
+
+
 def _link_and_split(st: Any, api: TimelineApi, contact: dict[str, Any]) -> None:
     with st.expander("Link or split identities"):
         st.caption("Linking shares history between identities; it never signs anyone in to a shop account.")
@@ -219,28 +230,18 @@ def _link_and_split(st: Any, api: TimelineApi, contact: dict[str, Any]) -> None:
             "Identity # to link into this contact", min_value=1, step=1, key=f"link-{contact['id']}"
         )
         if st.button("Link", key=f"link-btn-{contact['id']}"):
-            try:
-                api.link(contact["id"], int(identity_id))
-                st.success("Linked.")
-            except TimelineError as exc:
-                st.error(str(exc))
+            _attempt(st, partial(api.link, contact["id"], int(identity_id)), "Linked.")
         own = [i["id"] for i in contact.get("identities", [])]
         if len(own) > 1:
             chosen = st.selectbox("Identity # to split out", own, key=f"split-{contact['id']}")
             if st.button("Split", key=f"split-btn-{contact['id']}"):
-                try:
-                    api.split(contact["id"], int(chosen))
-                    st.success("Split into a contact of its own.")
-                except TimelineError as exc:
-                    st.error(str(exc))
+                _attempt(
+                    st, partial(api.split, contact["id"], int(chosen)), "Split into a contact of its own."
+                )
 
 
 def _undelivered(st: Any, api: TimelineApi, view: dict[str, Any]) -> None:
     for delivery in view.get("undelivered", []):
         st.error(literal(f"Undelivered on {delivery['channel']}: {delivery.get('last_error') or ''}", 200))
         if st.button("Retry", key=f"retry-{delivery['id']}"):
-            try:
-                api.retry(int(delivery["id"]))
-                st.success("Queued again.")
-            except TimelineError as exc:
-                st.error(str(exc))
+            _attempt(st, partial(api.retry, int(delivery["id"])), "Queued again.")

@@ -9,13 +9,14 @@ from __future__ import annotations
 import hmac
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Annotated
+from typing import Annotated, Any
 
-from fastapi import Depends, Header, HTTPException, Request
+from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
 from assistant.api.client_ip import client_address
 from assistant.api.limits import RateLimiter, retry_after_header
 from assistant.api.metrics import ApiMetrics
+from assistant.api.schemas import ErrorResponse
 from assistant.desk import AgentDesk
 from assistant.service import SupportService
 from assistant.store.conversations import Conversation, ConversationNotFound
@@ -137,3 +138,31 @@ def require_agent(
 
 
 AgentName = Annotated[str, Depends(require_agent)]
+
+
+def message_text(text: str, state: ApiState) -> str:
+    """A message from a customer or an agent, stripped: 422 when empty or over max_message_chars."""
+    cleaned = text.strip()
+    if not cleaned:
+        raise HTTPException(status_code=422, detail="message text is empty")
+    if len(cleaned) > state.settings.max_message_chars:
+        raise HTTPException(
+            status_code=422,
+            detail=f"message is {len(cleaned)} characters; the limit is {state.settings.max_message_chars}",
+        )
+    return cleaned
+
+
+def agent_router(
+    tag: str, prefix: str = "", responses: dict[int | str, dict[str, Any]] | None = None
+) -> APIRouter:
+    """A router of agent routes: rate limited per IP, an agent key required (401 documented first)."""
+    return APIRouter(
+        prefix=prefix,
+        tags=[tag],
+        dependencies=[Depends(limit_ip), Depends(require_agent)],
+        responses={
+            401: {"model": ErrorResponse, "description": "Missing or invalid agent key"},
+            **(responses or {}),
+        },
+    )

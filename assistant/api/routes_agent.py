@@ -4,14 +4,14 @@ and maps its exceptions to 404 / 409 / 422."""
 
 from __future__ import annotations
 
-from collections.abc import Callable, Iterator
+from collections.abc import Awaitable, Callable, Iterator
 from contextlib import contextmanager
 from typing import Any, TypeVar
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import HTTPException, Query
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import AgentName, State, limit_ip, require_agent
+from assistant.api.deps import AgentName, State, agent_router, message_text
 from assistant.api.schemas import (
     AgentMessageOut,
     AgentMessageRequest,
@@ -38,15 +38,7 @@ from assistant.routing.history import customer_history, first_taken
 from assistant.store.conversations import ConversationConflict, ConversationNotFound
 from assistant.store.models import ConversationStatus, SuggestionChoice
 
-router = APIRouter(
-    prefix="/v1/agent",
-    tags=["agent"],
-    dependencies=[Depends(limit_ip), Depends(require_agent)],
-    responses={
-        401: {"model": ErrorResponse, "description": "Missing or invalid agent key"},
-        429: {"model": ErrorResponse, "description": "Rate limited"},
-    },
-)
+router = agent_router("agent", "/v1/agent", {429: {"model": ErrorResponse, "description": "Rate limited"}})
 CONVERSATION_DOC: dict[int | str, dict[str, Any]] = {
     404: {"model": ErrorResponse, "description": "Unknown conversation"},
     409: {"model": ErrorResponse, "description": "The conversation's state or owner forbids this"},
@@ -71,18 +63,6 @@ def desk_errors() -> Iterator[None]:
 async def call(fn: Callable[..., T], *args: Any) -> T:
     with desk_errors():
         return await run_in_threadpool(fn, *args)
-
-
-def _text(text: str, state: State) -> str:
-    cleaned = text.strip()
-    if not cleaned:
-        raise HTTPException(status_code=422, detail="message text is empty")
-    if len(cleaned) > state.settings.max_message_chars:
-        raise HTTPException(
-            status_code=422,
-            detail=f"message is {len(cleaned)} characters; the limit is {state.settings.max_message_chars}",
-        )
-    return cleaned
 
 
 @router.get(
@@ -144,34 +124,30 @@ async def conversation_detail(conversation_id: str, state: State) -> dict[str, A
     return await call(load)
 
 
-@router.post(
-    "/conversations/{conversation_id}/claim",
-    summary="Take the conversation (the bot goes silent)",
-    response_model=DeskConversationOut,
-    responses=CONVERSATION_DOC,
+# Ownership actions that take only the agent: (path, AgentDesk method, summary), one route each.
+OWNERSHIP_ACTIONS: tuple[tuple[str, str, str], ...] = (
+    ("claim", "claim", "Take the conversation (the bot goes silent)"),
+    ("handback", "hand_back", "Give the conversation back to the bot"),
+    ("close", "close", "Close the conversation"),
 )
-async def claim(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
-    return (await call(state.desk.claim, conversation_id, agent)).model_dump(mode="json")
 
 
-@router.post(
-    "/conversations/{conversation_id}/handback",
-    summary="Give the conversation back to the bot",
-    response_model=DeskConversationOut,
-    responses=CONVERSATION_DOC,
-)
-async def hand_back(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
-    return (await call(state.desk.hand_back, conversation_id, agent)).model_dump(mode="json")
+def _ownership_route(method: str) -> Callable[..., Awaitable[dict[str, Any]]]:
+    async def route(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
+        action = getattr(state.desk, method)
+        return (await call(action, conversation_id, agent)).model_dump(mode="json")
+
+    return route
 
 
-@router.post(
-    "/conversations/{conversation_id}/close",
-    summary="Close the conversation",
-    response_model=DeskConversationOut,
-    responses=CONVERSATION_DOC,
-)
-async def close(conversation_id: str, state: State, agent: AgentName) -> dict[str, Any]:
-    return (await call(state.desk.close, conversation_id, agent)).model_dump(mode="json")
+for _path, _method, _summary in OWNERSHIP_ACTIONS:
+    router.post(
+        f"/conversations/{{conversation_id}}/{_path}",
+        summary=_summary,
+        response_model=DeskConversationOut,
+        responses=CONVERSATION_DOC,
+        name=_method,
+    )(_ownership_route(_method))
 
 
 @router.post(
@@ -184,7 +160,7 @@ async def close(conversation_id: str, state: State, agent: AgentName) -> dict[st
 async def send(
     conversation_id: str, body: AgentMessageRequest, state: State, agent: AgentName
 ) -> dict[str, Any]:
-    text = _text(body.text, state)
+    text = message_text(body.text, state)
     return (await call(state.desk.send, conversation_id, agent, text)).model_dump(mode="json")
 
 
@@ -228,7 +204,7 @@ async def decide(
 ) -> dict[str, Any]:
     if not 0 < suggestion_id < 2**31:
         raise HTTPException(status_code=404, detail=f"suggestion {suggestion_id} not found")
-    text = _text(body.text, state) if body.text is not None and body.choice == "edited" else body.text
+    text = message_text(body.text, state) if body.text is not None and body.choice == "edited" else body.text
     suggestion, sent = await call(
         state.desk.decide, conversation_id, suggestion_id, agent, SuggestionChoice(body.choice), text
     )

@@ -13,7 +13,14 @@ from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import JSONResponse, StreamingResponse
 from starlette.concurrency import run_in_threadpool
 
-from assistant.api.deps import CustomerConversation, State, limit_conversation, limit_ip, request_ip
+from assistant.api.deps import (
+    CustomerConversation,
+    State,
+    limit_conversation,
+    limit_ip,
+    message_text,
+    request_ip,
+)
 from assistant.api.schemas import (
     ErrorResponse,
     EventsResponse,
@@ -155,14 +162,7 @@ async def start_conversation(
 async def send_message(
     request: Request, body: MessageRequest, conversation: CustomerConversation, state: State
 ) -> Any:
-    text = body.text.strip()
-    if not text:
-        raise HTTPException(status_code=422, detail="message text is empty")
-    if len(text) > state.settings.max_message_chars:
-        raise HTTPException(
-            status_code=422,
-            detail=f"message is {len(text)} characters; the limit is {state.settings.max_message_chars}",
-        )
+    text = message_text(body.text, state)
     if conversation.status == ConversationStatus.CLOSED:
         raise HTTPException(status_code=409, detail="this conversation is closed; start a new one")
     limit_conversation(state, conversation.id)

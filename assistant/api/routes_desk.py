@@ -5,9 +5,9 @@ from __future__ import annotations
 
 from typing import Annotated, Any
 
-from fastapi import APIRouter, Depends, HTTPException, Path, Query
+from fastapi import HTTPException, Path, Query
 
-from assistant.api.deps import AgentName, State, limit_ip, require_agent
+from assistant.api.deps import AgentName, State, agent_router
 from assistant.api.routes_agent import call, require_manager
 from assistant.api.schemas import ErrorResponse
 from assistant.api.schemas_desk import DeskConfigOut, RenderedMacro, StatusRequest
@@ -19,12 +19,10 @@ from assistant.routing.notices import languages
 from assistant.routing.sla import BAND_NAMES
 
 MacroId = Annotated[int, Path(ge=1, lt=2**31, description="The macro's id")]
-router = APIRouter(
-    prefix="/v1/desk",
-    tags=["desk"],
-    dependencies=[Depends(limit_ip), Depends(require_agent)],
-    responses={
-        401: {"model": ErrorResponse, "description": "Missing or invalid agent key"},
+router = agent_router(
+    "desk",
+    "/v1/desk",
+    {
         403: {"model": ErrorResponse, "description": "Not a desk manager"},
         404: {"model": ErrorResponse, "description": "No such team, agent or macro"},
         409: {"model": ErrorResponse, "description": "The desk's state forbids it"},
@@ -33,7 +31,9 @@ router = APIRouter(
 )
 
 
-def _same(path_id: str, body_id: str, what: str) -> None:
+def _may_save(state: State, agent: str, path_id: str, body_id: str, what: str) -> None:
+    """A PUT of a team or an agent: a desk manager only, with the same id in the path and the body."""
+    require_manager(state, agent)
     if path_id != body_id:
         raise HTTPException(status_code=422, detail=f"the {what} in the path and in the body differ")
 
@@ -65,8 +65,7 @@ async def list_teams(state: State) -> list[Team]:
 
 @router.put("/teams/{team_id}", summary="Create or update a team", response_model=Team)
 async def save_team(team_id: str, body: TeamSpec, state: State, agent: AgentName) -> Team:
-    require_manager(state, agent)
-    _same(team_id, body.id, "team id")
+    _may_save(state, agent, team_id, body.id, "team id")
     result: Team = await call(state.service.router.directory.save_team, body)
     return result
 
@@ -90,8 +89,7 @@ async def list_agents(state: State) -> list[DeskAgent]:
     "/agents/{name}", summary="Add or update an agent (name = the agent key's name)", response_model=DeskAgent
 )
 async def save_agent(name: str, body: AgentSpec, state: State, agent: AgentName) -> DeskAgent:
-    require_manager(state, agent)
-    _same(name, body.name, "agent name")
+    _may_save(state, agent, name, body.name, "agent name")
     if body.name not in state.settings.agent_keys:
         raise HTTPException(status_code=422, detail=f"{body.name!r} has no agent key (settings.agent_keys)")
     result: DeskAgent = await call(state.service.router.directory.save_agent, body)

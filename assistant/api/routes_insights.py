@@ -6,21 +6,16 @@ from __future__ import annotations
 import io
 from typing import Any, Literal
 
-from fastapi import APIRouter, Depends, HTTPException, Query
+from fastapi import HTTPException, Query
 from fastapi.responses import Response
 
-from assistant.api.deps import State, limit_ip, require_agent
+from assistant.api.deps import State, agent_router
 from assistant.api.routes_agent import call
-from assistant.api.schemas import ErrorResponse
 from assistant.api.schemas_desk import InsightsOut
 from assistant.insights import facts_csv, facts_from_store, grouped, grouped_csv, insights_from_store
 from assistant.routing.history import first_taken
 
-router = APIRouter(
-    tags=["agent"],
-    dependencies=[Depends(limit_ip), Depends(require_agent)],
-    responses={401: {"model": ErrorResponse, "description": "Missing or invalid agent key"}},
-)
+router = agent_router("agent")
 Group = Literal["day", "team", "channel", "agent"]
 CHART_METRICS = (
     "conversations",
@@ -98,6 +93,3 @@ def _draw(labels: list[str], values: list[Any], metric: str, by: str) -> bytes:
     out = io.BytesIO()
     figure.savefig(out, format="png")
     return out.getvalue()
-
-
-

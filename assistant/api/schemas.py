@@ -111,26 +111,6 @@ class SuggestionOut(Suggestion):
     """A suggested reply and what the agent decided (the store's record)."""
 
 
-class AgentConversationDetail(BaseModel):
-    conversation: ConversationOut
-    messages: list[AgentMessageOut]
-    customer: dict[str, Any] | None
-    orders: list[dict[str, Any]]
-    suggestions: list[SuggestionOut]
-
-
-class QueueEntryOut(BaseModel):
-    conversation: ConversationOut
-    priority: float
-    wait_seconds: float
-    summary: str
-    trigger: str | None
-    reason: str | None
-    sentiment: float | None
-    customer: dict[str, Any] | None
-    orders: list[dict[str, Any]]
-
-
 class DecisionResponse(BaseModel):
     suggestion: SuggestionOut
     sent: AgentMessageOut | None

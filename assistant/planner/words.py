@@ -18,9 +18,9 @@ from typing import Any
 import yaml
 
 from knowledge.language import SUPPORTED_LANGUAGES, fold, stopwords
+from knowledge.lexical import snowball_stemmer
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
-_SNOWBALL = {"en": "english", "fr": "french", "nl": "dutch"}
 
 
 @cache
@@ -40,19 +40,12 @@ def ignored_words() -> frozenset[str]:
     return frozenset(words)
 
 
-@cache
-def _stemmer(language: str) -> Any:
-    import snowballstemmer
-
-    return snowballstemmer.stemmer(_SNOWBALL.get(language, "english"))
-
-
 @lru_cache(maxsize=100_000)
 def stem(word: str, language: str) -> str:
     """The Snowball stem of a folded word in `language` (numbers and short words stay as they are)."""
     if len(word) < 4 or word.isdigit():
         return word
-    return str(_stemmer(language).stemWord(word))
+    return str(snowball_stemmer(language).stemWord(word))
 
 
 def folded_words(text: str) -> list[str]:
@@ -130,7 +123,8 @@ class PassageWords:
             return True
         translations = glossary().get(word, frozenset())
         if any(
-            t in self.words or any(stem(t, lang) in self.stems for lang in _SNOWBALL) for t in translations
+            t in self.words or any(stem(t, lang) in self.stems for lang in SUPPORTED_LANGUAGES)
+            for t in translations
         ):
             return True
         limit = typo_limit(word)

@@ -20,7 +20,7 @@ from typing import Any
 from sqlalchemy import func, select, update
 from sqlalchemy.orm import Session
 
-from assistant.routing.context import DeskDb, as_utc, log_event
+from assistant.routing.context import DeskDb, as_utc, log_event, update_conversation
 from assistant.routing.hours import is_open, parse_hours
 from assistant.routing.models import AgentStatus, DeskAgentRow, DeskEventRow, EventKind, TeamMemberRow
 from assistant.routing.priority import fair_share, rank_key, unverified_pool_shares
@@ -226,16 +226,17 @@ class Assigner:
         self, session: Session, conversation_id: str, agent: str, now: datetime, kind: EventKind
     ) -> Attempt:
         """Inside the caller's transaction; the caller rolls back unless ASSIGNED."""
-        taken = session.execute(
-            update(ConversationRow)
-            .where(
-                ConversationRow.id == conversation_id,
-                ConversationRow.status == WAITING,
-                ConversationRow.assigned_agent.is_(None),
-            )
-            .values(status=HUMAN, assigned_agent=agent, assigned_at=now, updated_at=now)
+        taken = update_conversation(
+            session,
+            conversation_id,
+            ConversationRow.status == WAITING,
+            ConversationRow.assigned_agent.is_(None),
+            status=HUMAN,
+            assigned_agent=agent,
+            assigned_at=now,
+            updated_at=now,
         )
-        if taken.rowcount == 0:  # type: ignore[attr-defined]
+        if not taken:
             return Attempt.CONVERSATION_GONE
         slot = session.execute(
             update(DeskAgentRow)
@@ -251,18 +252,26 @@ class Assigner:
         row = session.get(ConversationRow, conversation_id)
         assert row is not None
         waited = max(0.0, (now - (as_utc(row.waiting_since) or now)).total_seconds())
-        log_event(
-            session,
-            kind,
-            now,
-            conversation_id=conversation_id,
-            agent=agent,
-            team_id=row.team_id,
-            waited_s=waited,
-        )
-        system_note(session, conversation_id, f"Assigned to {agent} by routing.", now)
-        self.rerank_origin(session, row.origin)
+        self.record_taken(session, row, agent, kind, waited, f"Assigned to {agent} by routing.", now)
         return Attempt.ASSIGNED
+
+    def record_taken(
+        self,
+        session: Session,
+        row: ConversationRow,
+        agent: str,
+        kind: EventKind,
+        waited_s: float | None,
+        note: str,
+        now: datetime,
+    ) -> None:
+        """A conversation just went to `agent` (routing or a claim): the event with how long it waited, the
+        transcript's system line, and the fresh ranks of its origin's other waiting conversations."""
+        log_event(
+            session, kind, now, conversation_id=row.id, agent=agent, team_id=row.team_id, waited_s=waited_s
+        )
+        system_note(session, row.id, note, now)
+        self.rerank_origin(session, row.origin)
 
     # --- pushing waiting conversations to free agents --------------------------------------------------
     def dispatch(self, now: datetime | None = None, limit: int = 200) -> list[Assignment]:

@@ -8,13 +8,16 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
 
+from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session, sessionmaker
 
+from assistant.db import as_utc as as_utc  # routing's modules read it from here
 from assistant.db import session_factory
 from assistant.routing.hours import require_aware
 from assistant.routing.models import DeskEventRow, EventKind
 from assistant.routing.priority import PriorityRule, parse_rules
 from assistant.routing.sla import SlaTarget, parse_policy
+from assistant.store.models import ConversationRow
 from knowledge.settings import Settings
 
 Clock = Callable[[], datetime]
@@ -122,8 +125,20 @@ def log_event(
     )
 
 
-def as_utc(value: datetime | None) -> datetime | None:
-    """SQLite returns naive datetimes; everything we store is UTC."""
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
+def conversation_row(session: Session, conversation_id: str) -> ConversationRow:
+    """The conversation's row in this session; NotFoundError for an unknown id."""
+    row = session.get(ConversationRow, conversation_id)
+    if row is None:
+        raise NotFoundError("conversation not found")
+    return row
+
+
+def update_conversation(
+    session: Session, conversation_id: str, /, *conditions: ColumnElement[bool], **values: Any
+) -> bool:
+    """One UPDATE of a conversation's row, only while `conditions` still hold (a compare-and-set against
+    a concurrent change); whether it matched."""
+    result = session.execute(
+        update(ConversationRow).where(ConversationRow.id == conversation_id, *conditions).values(**values)
+    )
+    return bool(result.rowcount)  # type: ignore[attr-defined]

@@ -6,10 +6,16 @@ from __future__ import annotations
 from datetime import datetime
 from typing import Any
 
-from sqlalchemy import update
-
 from assistant.routing import notices
-from assistant.routing.context import ConflictError, DeskDb, InvalidError, NotFoundError, as_utc, log_event
+from assistant.routing.context import (
+    ConflictError,
+    DeskDb,
+    InvalidError,
+    as_utc,
+    conversation_row,
+    log_event,
+    update_conversation,
+)
 from assistant.routing.models import EventKind
 from assistant.store.models import ConversationRow, ConversationStatus
 
@@ -30,9 +36,7 @@ class Feedback:
 
     def question(self, conversation_id: str) -> dict[str, Any]:
         with self.db.sessions() as session:
-            row = session.get(ConversationRow, conversation_id)
-            if row is None:
-                raise NotFoundError("conversation not found")
+            row = conversation_row(session, conversation_id)
             answered = row.ces_answered_at is not None
             return {
                 "ask": row.status == ConversationStatus.CLOSED.value and not answered,
@@ -48,17 +52,17 @@ class Feedback:
         score = check_score(score)
         now = self.db.now(now)
         with self.db.sessions.begin() as session:
-            row = session.get(ConversationRow, conversation_id)
-            if row is None:
-                raise NotFoundError("conversation not found")
+            row = conversation_row(session, conversation_id)
             if row.status != ConversationStatus.CLOSED.value:
                 raise ConflictError("the effort question is asked when the conversation is closed")
-            done = session.execute(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id, ConversationRow.ces_answered_at.is_(None))
-                .values(ces_score=score, ces_answered_at=now)
+            done = update_conversation(
+                session,
+                conversation_id,
+                ConversationRow.ces_answered_at.is_(None),
+                ces_score=score,
+                ces_answered_at=now,
             )
-            if not done.rowcount:  # type: ignore[attr-defined]
+            if not done:
                 raise ConflictError("this conversation's effort question was already answered")
             log_event(
                 session,

@@ -23,7 +23,13 @@ from assistant.routing.classify import (
     mentioned_order_ids,
     order_value,
 )
-from assistant.routing.context import DeskDb, NotFoundError, as_utc, log_event
+from assistant.routing.context import (
+    DeskDb,
+    as_utc,
+    conversation_row,
+    log_event,
+    update_conversation,
+)
 from assistant.routing.directory import Directory
 from assistant.routing.hours import ALWAYS_OPEN, next_open
 from assistant.routing.models import EventKind
@@ -151,9 +157,7 @@ class Handover:
     ) -> HandoverOutcome:
         now = self.db.now(now)
         with self.db.sessions() as session:
-            row = session.get(ConversationRow, conversation_id)
-            if row is None:
-                raise NotFoundError("conversation not found")
+            row = conversation_row(session, conversation_id)
             deferred = as_utc(row.deferred_until)
             if row.status != BOT or (deferred is not None and deferred > now):
                 return self._unchanged(conversation_id, now)
@@ -217,12 +221,8 @@ class Handover:
         else:
             values["deferred_until"] = opens
         with self.db.sessions.begin() as session:
-            changed = session.execute(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id, ConversationRow.status == BOT)
-                .values(**values)
-            )
-            if not changed.rowcount:  # type: ignore[attr-defined]
+            changed = update_conversation(session, conversation_id, ConversationRow.status == BOT, **values)
+            if not changed:
                 return self._unchanged(conversation_id, now)
             row = session.get(ConversationRow, conversation_id)
             assert row is not None
@@ -245,8 +245,12 @@ class Handover:
             )
         assignment = self.assigner.assign_conversation(conversation_id, now) if open_now else None
         if assignment is not None:  # taken at once: nothing to compute about the queue
-            queue = QueueStatus("assigned", facts.language, team_id=team_id,
-                                text=notices.text(facts.language, "queue_assigned"))
+            queue = QueueStatus(
+                "assigned",
+                facts.language,
+                team_id=team_id,
+                text=notices.text(facts.language, "queue_assigned"),
+            )
         else:
             queue = self.queue.status(conversation_id, now)
         text = self.customer_text(queue, facts, now, team_hours.timezone)

@@ -5,12 +5,21 @@ system line in the transcript and an event in the log."""
 from __future__ import annotations
 
 from datetime import datetime
+from typing import TypedDict
 
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
 from assistant.routing.assign import HUMAN, WAITING, Assigner, Attempt, system_note
-from assistant.routing.context import ConflictError, DeskDb, NotFoundError, as_utc, log_event
+from assistant.routing.context import (
+    ConflictError,
+    DeskDb,
+    NotFoundError,
+    as_utc,
+    conversation_row,
+    log_event,
+    update_conversation,
+)
 from assistant.routing.models import AgentStatus, DeskAgentRow, EventKind, TeamMemberRow, TeamRow
 from assistant.store.models import ConversationRow, ConversationStatus
 
@@ -24,16 +33,18 @@ def _describe(row: ConversationRow) -> str:
     )
 
 
+class TransferTarget(TypedDict, total=False):
+    """Where `Ownership.transfer` sends a conversation: exactly one of to_agent, to_team, with a note."""
+
+    to_agent: str | None
+    to_team: str | None
+    note: str
+
+
 class Ownership:
     def __init__(self, db: DeskDb, assigner: Assigner) -> None:
         self.db = db
         self.assigner = assigner
-
-    def _row(self, session: Session, conversation_id: str) -> ConversationRow:
-        row = session.get(ConversationRow, conversation_id)
-        if row is None:
-            raise NotFoundError("conversation not found")
-        return row
 
     @staticmethod
     def _agent_refusal(agent: DeskAgentRow | None, name: str, *, yourself: bool) -> str | None:
@@ -68,7 +79,7 @@ class Ownership:
         with self.db.sessions.begin() as session:
             me = session.get(DeskAgentRow, agent)
             refusal = self._agent_refusal(me, agent, yourself=True)
-            row = self._row(session, conversation_id)
+            row = conversation_row(session, conversation_id)
             if row.assigned_agent == agent and row.status != CLOSED:
                 row.status, row.updated_at = HUMAN, now  # already theirs (e.g. assigned by routing)
                 return
@@ -77,32 +88,25 @@ class Ownership:
             if refusal:
                 raise ConflictError(refusal)
             was_waiting, since = row.status == WAITING, as_utc(row.waiting_since)
-            taken = session.execute(
-                update(ConversationRow)
-                .where(
-                    ConversationRow.id == conversation_id,
-                    ConversationRow.status != CLOSED,
-                    ConversationRow.assigned_agent.is_(None),
-                )
-                .values(status=HUMAN, assigned_agent=agent, assigned_at=now, updated_at=now)
+            taken = update_conversation(
+                session,
+                conversation_id,
+                ConversationRow.status != CLOSED,
+                ConversationRow.assigned_agent.is_(None),
+                status=HUMAN,
+                assigned_agent=agent,
+                assigned_at=now,
+                updated_at=now,
             )
-            if not taken.rowcount:  # type: ignore[attr-defined]
+            if not taken:
                 session.refresh(row)
                 raise ConflictError(_describe(row))
             if me is not None and not self._take_slot(session, agent):
                 raise ConflictError("you went offline or reached your capacity meanwhile")
             waited = max(0.0, (now - since).total_seconds()) if was_waiting and since else None
-            log_event(
-                session,
-                EventKind.CLAIMED,
-                now,
-                conversation_id=conversation_id,
-                agent=agent,
-                team_id=row.team_id,
-                waited_s=waited,
+            self.assigner.record_taken(
+                session, row, agent, EventKind.CLAIMED, waited, f"{agent} joined the conversation.", now
             )
-            system_note(session, conversation_id, f"{agent} joined the conversation.", now)
-            self.assigner.rerank_origin(session, row.origin)
 
     def assign_to(self, conversation_id: str, agent: str, by: str, now: datetime | None = None) -> None:
         """A lead gives a waiting conversation to a named agent: refused for an offline or full agent."""
@@ -112,7 +116,7 @@ class Ownership:
             refusal = self._agent_refusal(target, agent, yourself=False)
             if refusal is None and target is not None and target.status != AgentStatus.ONLINE.value:
                 refusal = f"agent {agent} is {target.status}"
-            row = self._row(session, conversation_id)
+            row = conversation_row(session, conversation_id)
             if row.status != WAITING or row.assigned_agent:
                 raise ConflictError(_describe(row) + "; only a waiting conversation can be assigned")
         if refusal:
@@ -131,30 +135,26 @@ class Ownership:
     def hand_back(self, conversation_id: str, agent: str, now: datetime | None = None) -> None:
         now = self.db.now(now)
         with self.db.sessions.begin() as session:
-            row = self._row(session, conversation_id)
+            row = conversation_row(session, conversation_id)
             if row.assigned_agent != agent or row.status != HUMAN:
                 raise ConflictError("only the owning agent can hand back; " + _describe(row))
             self.assigner.release_in(session, row, now, "handed back")
-            done = session.execute(
-                update(ConversationRow)
-                .where(
-                    ConversationRow.id == conversation_id,
-                    ConversationRow.assigned_agent == agent,
-                    ConversationRow.status == HUMAN,
-                )
-                .values(
-                    status=BOT,
-                    assigned_agent=None,
-                    waiting_since=None,
-                    priority=0.0,
-                    rank=None,
-                    held=False,
-                    assigned_at=None,
-                    deferred_until=None,
-                    updated_at=now,
-                )
+            done = update_conversation(
+                session,
+                conversation_id,
+                ConversationRow.assigned_agent == agent,
+                ConversationRow.status == HUMAN,
+                status=BOT,
+                assigned_agent=None,
+                waiting_since=None,
+                priority=0.0,
+                rank=None,
+                held=False,
+                assigned_at=None,
+                deferred_until=None,
+                updated_at=now,
             )
-            if not done.rowcount:  # type: ignore[attr-defined]
+            if not done:
                 raise ConflictError("the conversation changed meanwhile; reload it")
             system_note(session, conversation_id, f"{agent} handed the conversation back.", now)
 
@@ -162,7 +162,7 @@ class Ownership:
         """An agent closes what they own or what nobody owns; `agent=None` is the customer ending it."""
         now = self.db.now(now)
         with self.db.sessions.begin() as session:
-            row = self._row(session, conversation_id)
+            row = conversation_row(session, conversation_id)
             if agent is not None and row.assigned_agent not in (None, agent):
                 raise ConflictError(f"conversation is owned by {row.assigned_agent}")
             if row.status == CLOSED:
@@ -172,12 +172,18 @@ class Ownership:
             owner = (ConversationRow.assigned_agent.is_(None)) | (
                 ConversationRow.assigned_agent == row.assigned_agent
             )
-            done = session.execute(
-                update(ConversationRow)
-                .where(ConversationRow.id == conversation_id, ConversationRow.status == row.status, owner)
-                .values(status=CLOSED, closed_at=now, rank=None, held=False, updated_at=now)
+            done = update_conversation(
+                session,
+                conversation_id,
+                ConversationRow.status == row.status,
+                owner,
+                status=CLOSED,
+                closed_at=now,
+                rank=None,
+                held=False,
+                updated_at=now,
             )
-            if not done.rowcount:  # type: ignore[attr-defined]
+            if not done:
                 raise ConflictError("the conversation changed meanwhile; reload it")
             log_event(
                 session,
@@ -206,7 +212,7 @@ class Ownership:
             raise ConflictError("transfer to exactly one of: an agent, a team")
         now = self.db.now(now)
         with self.db.sessions.begin() as session:
-            row = self._row(session, conversation_id)
+            row = conversation_row(session, conversation_id)
             if row.assigned_agent != from_agent or row.status != HUMAN:
                 raise ConflictError("only the owning agent can transfer; " + _describe(row))
             if to_agent is not None:

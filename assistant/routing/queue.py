@@ -13,7 +13,7 @@ from sqlalchemy.orm import Session
 
 from assistant.routing import notices
 from assistant.routing.assign import HUMAN, WAITING, Assigner
-from assistant.routing.context import DeskDb, NotFoundError, as_utc
+from assistant.routing.context import DeskDb, as_utc, conversation_row
 from assistant.routing.erlang import erlang_c_asa, expected_wait_s
 from assistant.routing.hours import ALWAYS_OPEN, BusinessHours, is_open, next_open, parse_hours
 from assistant.routing.models import (
@@ -155,9 +155,7 @@ class QueueView:
     def status(self, conversation_id: str, now: datetime | None = None) -> QueueStatus:
         now = self.db.now(now)
         with self.db.sessions() as session:
-            row = session.get(ConversationRow, conversation_id)
-            if row is None:
-                raise NotFoundError("conversation not found")
+            row = conversation_row(session, conversation_id)
             language = row.language or "en"
             hours, zone = self.team_hours(session, row.team_id)
             deferred = as_utc(row.deferred_until)
@@ -271,9 +269,7 @@ class QueueView:
     def sla_of(self, conversation_id: str, now: datetime | None = None) -> SlaState:
         now = self.db.now(now)
         with self.db.sessions() as session:
-            row = session.get(ConversationRow, conversation_id)
-            if row is None:
-                raise NotFoundError("conversation not found")
+            row = conversation_row(session, conversation_id)
             due = SlaDue(as_utc(row.sla_first_due), as_utc(row.sla_resolution_due))
             resolved = as_utc(row.closed_at) if row.status == ConversationStatus.CLOSED.value else None
             return sla_state(

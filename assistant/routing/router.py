@@ -13,7 +13,7 @@ from __future__ import annotations
 
 import logging
 from datetime import datetime
-from typing import Any
+from typing import Any, Unpack
 
 from assistant.routing import notices
 from assistant.routing.assign import Assigner, Assignment
@@ -24,7 +24,7 @@ from assistant.routing.handover import Handover, HandoverOutcome, OrdersOf
 from assistant.routing.macros import MacroStore
 from assistant.routing.models import AgentStatus
 from assistant.routing.notify import Notifier, webhook_notifier
-from assistant.routing.ownership import Ownership
+from assistant.routing.ownership import Ownership, TransferTarget
 from assistant.routing.queue import QueueStatus, QueueView
 from assistant.routing.sweep import Sweeper, SweepReport
 from assistant.store.conversations import ConversationStore
@@ -94,14 +94,11 @@ class Router:
         conversation_id: str,
         from_agent: str,
         *,
-        to_agent: str | None = None,
-        to_team: str | None = None,
-        note: str = "",
         now: datetime | None = None,
+        **target: Unpack[TransferTarget],
     ) -> None:
-        self.ownership.transfer(
-            conversation_id, from_agent, to_agent=to_agent, to_team=to_team, note=note, now=now
-        )
+        """`Ownership.transfer` (to_agent= or to_team=, note=), then a dispatch round."""
+        self.ownership.transfer(conversation_id, from_agent, now=now, **target)
         self.assigner.dispatch(now)
 
     def agent_replied(self, conversation_id: str, now: datetime | None = None) -> None:

@@ -11,10 +11,10 @@ from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
 
-from sqlalchemy import select, update
+from sqlalchemy import select
 
 from assistant.routing.assign import HUMAN, WAITING, Assigner, Assignment, system_note
-from assistant.routing.context import DeskDb, as_utc, log_event
+from assistant.routing.context import DeskDb, as_utc, log_event, update_conversation
 from assistant.routing.handover import Handover
 from assistant.routing.models import DeskEventRow, EventKind, TeamRow
 from assistant.routing.notify import Delivery, Notifier
@@ -108,17 +108,18 @@ class Sweeper:
                 ):
                     continue
                 self.assigner.release_in(session, row, now, "no answer")
-                done = session.execute(
-                    update(ConversationRow)
-                    .where(
-                        ConversationRow.id == cid,
-                        ConversationRow.assigned_agent == agent,
-                        ConversationRow.status == HUMAN,
-                        ConversationRow.first_human_reply_at.is_(None),
-                    )
-                    .values(status=WAITING, assigned_agent=None, assigned_at=None, updated_at=now)
+                done = update_conversation(
+                    session,
+                    cid,
+                    ConversationRow.assigned_agent == agent,
+                    ConversationRow.status == HUMAN,
+                    ConversationRow.first_human_reply_at.is_(None),
+                    status=WAITING,
+                    assigned_agent=None,
+                    assigned_at=None,
+                    updated_at=now,
                 )
-                if not done.rowcount:  # type: ignore[attr-defined]
+                if not done:
                     continue
                 session.refresh(row)
                 row.rank = self.assigner.row_rank(row, 0.0, False)
@@ -174,18 +175,17 @@ class Sweeper:
                     continue
                 raise_by = boost if row.status == WAITING and level == 1 else 0.0
                 new_priority = round(row.priority + raise_by, 4)
-                done = session.execute(
-                    update(ConversationRow)
-                    .where(ConversationRow.id == cid, ConversationRow.escalation_level < level)
-                    .values(
-                        escalation_level=level,
-                        priority=new_priority,
-                        band=band_of(new_priority),
-                        rank=(row.rank or 0.0) + raise_by,
-                        updated_at=now,
-                    )
+                done = update_conversation(
+                    session,
+                    cid,
+                    ConversationRow.escalation_level < level,
+                    escalation_level=level,
+                    priority=new_priority,
+                    band=band_of(new_priority),
+                    rank=(row.rank or 0.0) + raise_by,
+                    updated_at=now,
                 )
-                if not done.rowcount:  # type: ignore[attr-defined]
+                if not done:
                     continue
                 log_event(
                     session,

@@ -15,9 +15,8 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from assistant.db import Base
+from assistant.db import Base, as_utc
 from assistant.store.models import utcnow
-from assistant.store.views import _as_utc
 
 
 class ActionRow(Base):
@@ -62,8 +61,8 @@ def _record(row: ActionRow) -> ActionRecord:
         status=row.status,
         result=row.result,
         error=row.error,
-        created_at=_as_utc(row.created_at) or row.created_at,
-        finished_at=_as_utc(row.finished_at),
+        created_at=as_utc(row.created_at) or row.created_at,
+        finished_at=as_utc(row.finished_at),
         reported_seq=row.reported_seq,
     )
 

@@ -11,9 +11,10 @@ import hmac
 import secrets
 import time
 import uuid
+from collections.abc import Callable, Sequence
 from typing import Any
 
-from sqlalchemy import func, select, update
+from sqlalchemy import ColumnElement, func, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Session
 
@@ -29,7 +30,6 @@ from assistant.store.views import (
     ConversationNotFound,
     Message,
     Suggestion,
-    _as_utc,
     _conversation,
     _message,
     _suggestion,
@@ -43,7 +43,6 @@ __all__ = [
     "ConversationStore",
     "Message",
     "Suggestion",
-    "_as_utc",
     "_conversation",
     "_message",
     "_suggestion",
@@ -145,65 +144,71 @@ class ConversationStore(SuggestionStore):
             if row is not None and row.takeover is not None:
                 row.takeover = {**row.takeover, **fields}
 
-    def claim(self, conversation_id: str, agent: str) -> Conversation:
-        """Only one agent at a time: the UPDATE matches only if nobody else holds the conversation."""
+    def _owner_change(
+        self,
+        conversation_id: str,
+        conditions: Sequence[ColumnElement[bool]],
+        values: dict[str, Any],
+        refusal: Callable[[Conversation], str],
+    ) -> Conversation:
+        """One conditional UPDATE; when it matches nothing, ConversationNotFound for an unknown id, else
+        ConversationConflict with `refusal(current state)`."""
         with self._sessions.begin() as session:
             result = session.execute(
                 update(ConversationRow)
-                .where(
-                    ConversationRow.id == conversation_id,
-                    ConversationRow.status != ConversationStatus.CLOSED.value,
-                    (ConversationRow.assigned_agent.is_(None)) | (ConversationRow.assigned_agent == agent),
-                )
-                .values(status=ConversationStatus.HUMAN.value, assigned_agent=agent, updated_at=utcnow())
+                .where(ConversationRow.id == conversation_id, *conditions)
+                .values(**values)
             )
         if result.rowcount == 0:  # type: ignore[attr-defined]
-            current = self.get(conversation_id)  # raises ConversationNotFound for unknown ids
-            raise ConversationConflict(
+            raise ConversationConflict(refusal(self.get(conversation_id)))
+        return self.get(conversation_id)
+
+    def claim(self, conversation_id: str, agent: str) -> Conversation:
+        """Only one agent at a time: the UPDATE matches only if nobody else holds the conversation."""
+        return self._owner_change(
+            conversation_id,
+            [
+                ConversationRow.status != ConversationStatus.CLOSED.value,
+                (ConversationRow.assigned_agent.is_(None)) | (ConversationRow.assigned_agent == agent),
+            ],
+            {"status": ConversationStatus.HUMAN.value, "assigned_agent": agent, "updated_at": utcnow()},
+            lambda current: (
                 f"conversation is {current.status.value}"
                 + (f" and owned by {current.assigned_agent}" if current.assigned_agent else "")
-            )
-        return self.get(conversation_id)
+            ),
+        )
 
     def hand_back(self, conversation_id: str, agent: str) -> Conversation:
         """The owning agent returns the conversation to the bot."""
-        with self._sessions.begin() as session:
-            result = session.execute(
-                update(ConversationRow)
-                .where(
-                    ConversationRow.id == conversation_id,
-                    ConversationRow.assigned_agent == agent,
-                    ConversationRow.status == ConversationStatus.HUMAN.value,
-                )
-                .values(
-                    status=ConversationStatus.BOT.value,
-                    assigned_agent=None,
-                    waiting_since=None,
-                    priority=0.0,
-                    updated_at=utcnow(),
-                )
-            )
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            current = self.get(conversation_id)
-            raise ConversationConflict(
-                f"only the owning agent can hand back; conversation is {current.status.value}"
+        return self._owner_change(
+            conversation_id,
+            [
+                ConversationRow.assigned_agent == agent,
+                ConversationRow.status == ConversationStatus.HUMAN.value,
+            ],
+            {
+                "status": ConversationStatus.BOT.value,
+                "assigned_agent": None,
+                "waiting_since": None,
+                "priority": 0.0,
+                "updated_at": utcnow(),
+            },
+            lambda current: (
+                "only the owning agent can hand back; conversation is "
+                + current.status.value
                 + (f", owned by {current.assigned_agent}" if current.assigned_agent else "")
-            )
-        return self.get(conversation_id)
+            ),
+        )
 
     def close(self, conversation_id: str, agent: str | None = None) -> Conversation:
-        with self._sessions.begin() as session:
-            stmt = update(ConversationRow).where(ConversationRow.id == conversation_id)
-            if agent is not None:
-                # An agent may close what they own or what nobody owns.
-                stmt = stmt.where(
-                    (ConversationRow.assigned_agent.is_(None)) | (ConversationRow.assigned_agent == agent)
-                )
-            result = session.execute(stmt.values(status=ConversationStatus.CLOSED.value, updated_at=utcnow()))
-        if result.rowcount == 0:  # type: ignore[attr-defined]
-            current = self.get(conversation_id)
-            raise ConversationConflict(f"conversation is owned by {current.assigned_agent}")
-        return self.get(conversation_id)
+        # An agent may close what they own or what nobody owns.
+        owned = (ConversationRow.assigned_agent.is_(None)) | (ConversationRow.assigned_agent == agent)
+        return self._owner_change(
+            conversation_id,
+            [] if agent is None else [owned],
+            {"status": ConversationStatus.CLOSED.value, "updated_at": utcnow()},
+            lambda current: f"conversation is owned by {current.assigned_agent}",
+        )
 
     def queue(self, limit: int = 100) -> list[Conversation]:
         """Conversations waiting for a human, most urgent first, then longest waiting."""

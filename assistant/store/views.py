@@ -2,11 +2,12 @@
 
 from __future__ import annotations
 
-from datetime import UTC, datetime
+from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel, Field
 
+from assistant.db import as_utc
 from assistant.records import Citation, GuardDecision, ToolCallRecord
 from assistant.store.models import (
     ConversationRow,
@@ -97,13 +98,6 @@ class Suggestion(BaseModel):
     decided_at: datetime | None
 
 
-def _as_utc(value: datetime | None) -> datetime | None:
-    # SQLite drops the timezone on read; every time we store is UTC.
-    if value is None or value.tzinfo is not None:
-        return value
-    return value.replace(tzinfo=UTC)
-
-
 def _conversation(row: ConversationRow) -> Conversation:
     return Conversation(
         id=row.id,
@@ -114,9 +108,9 @@ def _conversation(row: ConversationRow) -> Conversation:
         assigned_agent=row.assigned_agent,
         takeover=row.takeover,
         priority=row.priority,
-        waiting_since=_as_utc(row.waiting_since),
-        created_at=_as_utc(row.created_at) or row.created_at,
-        updated_at=_as_utc(row.updated_at) or row.updated_at,
+        waiting_since=as_utc(row.waiting_since),
+        created_at=as_utc(row.created_at) or row.created_at,
+        updated_at=as_utc(row.updated_at) or row.updated_at,
         contact_id=row.contact_id,
         identity_id=row.identity_id,
         # desk (0003)
@@ -129,7 +123,7 @@ def _conversation(row: ConversationRow) -> Conversation:
         escalation_level=row.escalation_level or 0,
         handovers=row.handovers or 0,
         ces_score=row.ces_score,
-        **{name: _as_utc(getattr(row, name)) for name in DESK_TIMES},
+        **{name: as_utc(getattr(row, name)) for name in DESK_TIMES},
     )
 
 
@@ -143,7 +137,7 @@ def _message(row: MessageRow) -> Message:
         tool_calls=[ToolCallRecord.model_validate(t) for t in row.tool_calls or []],
         guard=GuardDecision.model_validate(row.guard) if row.guard else None,
         latency_ms=row.latency_ms,
-        created_at=_as_utc(row.created_at) or row.created_at,
+        created_at=as_utc(row.created_at) or row.created_at,
     )
 
 
@@ -159,6 +153,6 @@ def _suggestion(row: SuggestionRow) -> Suggestion:
         proposed_actions=list(row.proposed_actions or []),
         choice=SuggestionChoice(row.choice),
         final_text=row.final_text,
-        created_at=_as_utc(row.created_at) or row.created_at,
-        decided_at=_as_utc(row.decided_at),
+        created_at=as_utc(row.created_at) or row.created_at,
+        decided_at=as_utc(row.decided_at),
     )

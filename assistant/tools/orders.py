@@ -7,6 +7,7 @@ only after an explicit yes, in one shop transaction.
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from typing import Annotated, Any
 
 from pydantic import Field, StringConstraints
@@ -106,10 +107,25 @@ def _saved(ctx: ToolContext, plan: Order | tuple[Order, User], user: User | None
     return new_order.to_tau2()
 
 
+def _changed_items(
+    ctx: ToolContext, args: ItemChangeArgs, plan: Callable[..., Order | tuple[Order, User]]
+) -> dict[str, Any]:
+    """An item swap (modify a pending order's items, or exchange a delivered one's): the order, its owner
+    and the products of its items go to the policy `plan`; its plan is saved."""
+    order = ctx.order(args.order_id)
+    user = ctx.owner(order)
+    products = _products_of(ctx, {item.product_id for item in order.items})
+    return _saved(
+        ctx, plan(order, user, products, args.item_ids, args.new_item_ids, args.payment_method_id), user
+    )
+
+
 @tool(
     WRITE,
     CancelArgs,
-    statuses=PENDING_ONLY, describe=wording.describe_cancel, report=wording.report_cancel,
+    statuses=PENDING_ONLY,
+    describe=wording.describe_cancel,
+    report=wording.report_cancel,
 )
 def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
     """Cancel a pending order. If the order is already processed or delivered, it cannot be cancelled.
@@ -126,7 +142,9 @@ def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
 @tool(
     WRITE,
     OrderAddressArgs,
-    statuses=PENDING_ONLY, describe=wording.describe_order_address, report=wording.report_order_address,
+    statuses=PENDING_ONLY,
+    describe=wording.describe_order_address,
+    report=wording.report_order_address,
 )
 def modify_pending_order_address(ctx: ToolContext, args: OrderAddressArgs) -> dict[str, Any]:
     """Modify the shipping address of a pending order. The agent needs to explain the modification detail
@@ -137,25 +155,23 @@ def modify_pending_order_address(ctx: ToolContext, args: OrderAddressArgs) -> di
 @tool(
     WRITE,
     ItemChangeArgs,
-    statuses=PENDING_ONLY, describe=wording.describe_item_change, report=wording.report_item_change,
+    statuses=PENDING_ONLY,
+    describe=wording.describe_item_change,
+    report=wording.report_item_change,
 )
 def modify_pending_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[str, Any]:
     """Modify items in a pending order to new items of the same product type. For a pending order, this
     function can only be called once. The agent needs to explain the exchange detail and ask for explicit
     user confirmation (yes/no) to proceed."""
-    order = ctx.order(args.order_id)
-    user = ctx.owner(order)
-    products = _products_of(ctx, {item.product_id for item in order.items})
-    plan = policies.plan_modify_items(
-        order, user, products, args.item_ids, args.new_item_ids, args.payment_method_id
-    )
-    return _saved(ctx, plan, user)
+    return _changed_items(ctx, args, policies.plan_modify_items)
 
 
 @tool(
     WRITE,
     PaymentArgs,
-    statuses=PENDING_ONLY, describe=wording.describe_order_payment, report=wording.report_order_payment,
+    statuses=PENDING_ONLY,
+    describe=wording.describe_order_payment,
+    report=wording.report_order_payment,
 )
 def modify_pending_order_payment(ctx: ToolContext, args: PaymentArgs) -> dict[str, Any]:
     """Modify the payment method of a pending order. The agent needs to explain the modification detail
@@ -168,7 +184,8 @@ def modify_pending_order_payment(ctx: ToolContext, args: PaymentArgs) -> dict[st
 @tool(
     WRITE,
     UserAddressArgs,
-    describe=wording.describe_user_address, report=wording.report_user_address,
+    describe=wording.describe_user_address,
+    report=wording.report_user_address,
 )
 def modify_user_address(ctx: ToolContext, args: UserAddressArgs) -> dict[str, Any]:
     """Modify the default address of a user. The agent needs to explain the modification detail and ask
@@ -181,7 +198,9 @@ def modify_user_address(ctx: ToolContext, args: UserAddressArgs) -> dict[str, An
 @tool(
     WRITE,
     ReturnArgs,
-    statuses=DELIVERED_ONLY, describe=wording.describe_return, report=wording.report_return,
+    statuses=DELIVERED_ONLY,
+    describe=wording.describe_return,
+    report=wording.report_return,
 )
 def return_delivered_order_items(ctx: ToolContext, args: ReturnArgs) -> dict[str, Any]:
     """Return some items of a delivered order. The order status will be changed to 'return requested'.
@@ -194,21 +213,15 @@ def return_delivered_order_items(ctx: ToolContext, args: ReturnArgs) -> dict[str
 @tool(
     WRITE,
     ItemChangeArgs,
-    statuses=DELIVERED_ONLY, describe=wording.describe_exchange, report=wording.report_item_change,
+    statuses=DELIVERED_ONLY,
+    describe=wording.describe_exchange,
+    report=wording.report_item_change,
 )
 def exchange_delivered_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[str, Any]:
     """Exchange items in a delivered order to new items of the same product type. For a delivered order,
     return or exchange can be only done once by the agent. The agent needs to explain the exchange detail
     and ask for explicit user confirmation (yes/no) to proceed."""
-    order = ctx.order(args.order_id)
-    products = _products_of(ctx, {item.product_id for item in order.items})
-    owner = ctx.owner(order)
-    return _saved(
-        ctx,
-        policies.plan_exchange(
-            order, owner, products, args.item_ids, args.new_item_ids, args.payment_method_id
-        ),
-    )
+    return _changed_items(ctx, args, policies.plan_exchange)
 
 
 SPECS = (

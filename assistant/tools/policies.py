@@ -161,6 +161,22 @@ def plan_item_swaps(
     return swaps, difference
 
 
+def plan_paid_swaps(
+    order: Order,
+    user: User,
+    products: Mapping[str, Product],
+    item_ids: Sequence[str],
+    new_item_ids: Sequence[str],
+    payment_method_id: str,
+    what: str,
+) -> tuple[list[ItemSwap], float]:
+    """`plan_item_swaps`, then the difference must be payable by one of the customer's own methods
+    (a gift card only up to its balance): the checks shared by modifying and exchanging items."""
+    swaps, difference = plan_item_swaps(order, item_ids, new_item_ids, products)
+    require_gift_card_covers(user_payment_method(user, payment_method_id), difference, what)
+    return swaps, difference
+
+
 def original_payment_method_id(order: Order) -> str | None:
     """The method of the order's first payment: where a refund goes unless it goes to a gift card."""
     for transaction in order.payment_history:
@@ -249,9 +265,9 @@ def plan_modify_items(
     'pending (item modified)', after which the order can no longer be modified or cancelled.
     """
     require_status(order, PENDING, "Non-pending order cannot be modified")
-    swaps, difference = plan_item_swaps(order, item_ids, new_item_ids, products)
-    method = user_payment_method(user, payment_method_id)
-    require_gift_card_covers(method, difference, "the new items")
+    swaps, difference = plan_paid_swaps(
+        order, user, products, item_ids, new_item_ids, payment_method_id, "the new items"
+    )
     order, user = order.model_copy(deep=True), user.model_copy(deep=True)
     order.payment_history = [
         *order.payment_history,
@@ -324,9 +340,9 @@ def plan_exchange(
     must already cover a positive difference.
     """
     require_status(order, DELIVERED, "Non-delivered order cannot be exchanged")
-    _, difference = plan_item_swaps(order, item_ids, new_item_ids, products)
-    method = user_payment_method(user, payment_method_id)
-    require_gift_card_covers(method, difference, "the price difference")
+    _, difference = plan_paid_swaps(
+        order, user, products, item_ids, new_item_ids, payment_method_id, "the price difference"
+    )
     order = order.model_copy(deep=True)
     order.status = EXCHANGE_REQUESTED
     order.exchange_items = sorted(item_ids)
