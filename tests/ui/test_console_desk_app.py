@@ -42,10 +42,12 @@ def test_customer_text_is_shown_as_text_never_markdown(
     shown = texts(at.text)
     assert HOSTILE in shown  # exactly as typed
     rendered_markdown = " ".join(texts(at.markdown) + texts(at.caption) + texts(at.sidebar.markdown))
-    for fragment in ("pixel.png", "evil.example", "SYSTEM NOTE", "onerror"):
+    # Fragments of this customer's text only: the live API is shared, and canned responses made by other
+    # tests (escaped, agent-typed titles such as "[open](http://evil.example/m)") may sit in the sidebar.
+    for fragment in ("pixel.png", "evil.example/login", "SYSTEM NOTE", "onerror"):
         assert fragment not in rendered_markdown, fragment
     labels = " ".join([e.label for e in at.expander] + [b.label for b in at.button])
-    assert "evil.example" not in labels and "SYSTEM NOTE" not in labels
+    assert "evil.example/login" not in labels and "SYSTEM NOTE" not in labels
 
 
 def test_sla_breach_is_highlighted_in_the_queue(live_api: LiveApi, console: Callable[..., AppTest]) -> None:
