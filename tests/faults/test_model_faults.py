@@ -89,8 +89,10 @@ def test_model_fault(desk: FaultDesk, fault: str, message: str) -> None:
     start = len(desk.received)
     try:
         result = service.customer_turn(conversation.id, text, on_token=tokens.append)
-        if fault.startswith("hang"):
-            # The customer has the answer while the model's request is still hanging.
+        # The customer has the answer while the model's request is still hanging. (On a loaded machine the
+        # turn's deadline may pass before the hanging request is even sent: then no call starts, as designed.)
+        hanging_sent = len(desk.received) - start - (1 if fault == "hang-after-tool-call" else 0)
+        if fault.startswith("hang") and hanging_sent >= 1:
             assert hold.waiting >= 1, (desk.received, result.reply)
     finally:
         hold.set()
