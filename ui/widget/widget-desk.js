@@ -90,15 +90,17 @@
     }
 
     async function endChat() {
-      if (!state.conversation || state.busy) return;
+      if (!state.conversation || dom.endButton.disabled) return;
       dom.endButton.disabled = true;
       try {
+        // Clicked while an answer is still arriving: end the chat once it has (never drop the click).
+        while (state.busy) await new Promise(function (resolve) { setTimeout(resolve, 100); });
         var response = await fetch(P.conversationUrl("/close"), { method: "POST", headers: P.headers() });
         if (!response.ok) { P.showNotice(await P.readDetail(response), "error"); return; }
         var data = await response.json();
         P.setStatus(data.status);
       } catch (e) {
-        P.showNotice("We couldn't end the chat; please try again.", "error");
+        P.showNotice(P.t("couldNotEnd"), "error");
       } finally {
         dom.endButton.disabled = false;
       }

@@ -20,6 +20,7 @@
     }
 
     function safeUrl(url) {
+      if (!url) return null; // a source without a page of its own (the API sends null)
       try {
         var parsed = new URL(url, window.location.href);
         return parsed.protocol === "https:" || parsed.protocol === "http:" ? parsed.href : null;
@@ -154,7 +155,7 @@
       var list = el("ul", "parley-sources-list");
       citations.forEach(function (c) {
         var url = safeUrl(c.url);
-        var key = (url || "") + "#" + (c.section || "");
+        var key = (url || c.article_id || "") + "#" + (c.section || "");
         if (seen[key]) return;
         seen[key] = true;
         var li = el("li");
