@@ -269,6 +269,7 @@ def build_checkpointer(settings: Settings) -> Checkpointer:
     path.parent.mkdir(parents=True, exist_ok=True)
     conn_sqlite = sqlite3.connect(str(path), check_same_thread=False, timeout=30)
     conn_sqlite.execute("PRAGMA journal_mode=WAL")
+    conn_sqlite.execute("PRAGMA synchronous=NORMAL")
     saver_sqlite = SqliteSaver(conn_sqlite)
     saver_sqlite.setup()
     return saver_sqlite

@@ -13,9 +13,17 @@ from assistant.planner.state import AUTH_MARKER
 def run_agent(
     agent: Any, run_input: Any, config: dict[str, Any], context: Any, on_token: Callable[[str], None] | None
 ) -> Any:
-    """Run (or resume, or continue) the thread; the model's words go to on_token as they come."""
+    """Run (or resume, or continue) the thread; the model's words go to on_token as they come.
+
+    The thread is checkpointed when the run stops (at its end or at a change waiting for a yes), not after
+    every step: a step's checkpoint cost more CPU than the offline planner's step itself (benchmarks.md).
+    What a crash mid-run must not lose is kept elsewhere, written when it happens: the customer's message
+    (the conversation store, before the run) and each change (write-ahead action records).
+    """
     state: Any = {}
-    stream = agent.stream(run_input, config, context=context, stream_mode=["messages", "values"])
+    # Token events cost a callback per piece of every model reply: asked for only when someone listens.
+    modes = ["messages", "values"] if on_token is not None else ["values"]
+    stream = agent.stream(run_input, config, context=context, stream_mode=modes, durability="exit")
     for mode, chunk in stream:
         if mode == "values":
             state = chunk
@@ -28,6 +36,24 @@ def run_agent(
             ):
                 on_token(str(message.content))
     return state
+
+
+class ThreadReader:
+    """A thread's checkpoint read once between runs: a turn consults it up to five times before its run
+    (pending change, known user, history for the guard and the contact notes, where the run starts)."""
+
+    def __init__(self, agent: Any) -> None:
+        self.agent = agent
+        self._snapshot: Any = None
+
+    def get_state(self, config: dict[str, Any]) -> Any:
+        if self._snapshot is None:
+            self._snapshot = self.agent.get_state(config)
+        return self._snapshot
+
+    def forget(self) -> None:
+        """The thread ran: the next read goes to the checkpoint again."""
+        self._snapshot = None
 
 
 def thread_messages(agent: Any, config: dict[str, Any]) -> list[BaseMessage]:

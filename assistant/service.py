@@ -18,6 +18,7 @@ from langgraph.types import Command
 
 from assistant.agent import MODEL_CALL_LIMIT, guard_history
 from assistant.agent_thread import (
+    ThreadReader,
     knows_user,
     last_tool_call_index,
     run_agent,
@@ -147,6 +148,7 @@ class SupportService:
                     self.conversations.actions,
                 ),
                 deadline=started + self.settings.turn_deadline_s,
+                thread=ThreadReader(self.parts.agent),
             )
             run_input = self._run_input(turn, text, action_id)
             if isinstance(run_input, GuardDecision):
@@ -197,7 +199,7 @@ class SupportService:
         answer that is neither a clear yes nor a clear no as AskAgain (nothing runs, the question is asked
         again); an answer to a change that already ran before a crash as Recovered (the notice answers).
         """
-        pending = pending_interrupts(self.parts.agent, turn.config)
+        pending = pending_interrupts(turn.thread, turn.config)
         actions: list[dict[str, Any]] = list(pending[0].get("action_requests", [])) if pending else []
         if pending and turn.recovered and already_ran(actions, turn.recovered):
             # The yes was given and the change ran; the crash lost the rest of that turn. Never run it twice.
@@ -209,7 +211,7 @@ class SupportService:
         if (
             not pending
             and not_run
-            and unfinished_run(self.parts.agent, turn.config)
+            and unfinished_run(turn.thread, turn.config)
             and classify_confirmation(text, pending_action(not_run), action_id) == "yes"
         ):
             turn.recovered = [r for r in turn.recovered if r.status != "not_run"]
@@ -219,17 +221,15 @@ class SupportService:
             return Recovered()
         if not pending:
             notes: list[BaseMessage] = list(self._agent_notes(turn.id))
-            if turn.conversation.user_id and not knows_user(self.parts.agent, turn.config):
+            if turn.conversation.user_id and not knows_user(turn.thread, turn.config):
                 notes.insert(0, SystemMessage(f"{AUTH_MARKER} {turn.conversation.user_id}"))
             # The contact's earlier conversations on any channel, once per thread.
             notes[:0] = self.contact_memory.notes(
-                turn.conversation, thread_messages(self.parts.agent, turn.config)
+                turn.conversation, thread_messages(turn.thread, turn.config)
             )
             return {"messages": [*notes, HumanMessage(text)]}
         # A listed change waits for an explicit yes; the guard still hears this message first.
-        decision = self.parts.guard.evaluate(
-            text, guard_history(thread_messages(self.parts.agent, turn.config))
-        )
+        decision = self.parts.guard.evaluate(text, guard_history(thread_messages(turn.thread, turn.config)))
         if decision.takeover:
             self._run(_decisions("reject", len(pending)), turn, None)
             return decision
@@ -251,9 +251,9 @@ class SupportService:
         # the turn in which it ran, with its result.
         resuming = isinstance(run_input, Command) or run_input is None  # None: an interrupted run goes on
         before = (
-            last_tool_call_index(self.parts.agent, turn.config)
+            last_tool_call_index(turn.thread, turn.config)
             if resuming
-            else len(thread_messages(self.parts.agent, turn.config))
+            else len(thread_messages(turn.thread, turn.config))
         )
         state = self._run(run_input, turn, on_token)
         run_messages: list[BaseMessage] = list(state.get("messages", []))[before:]
@@ -415,7 +415,11 @@ class SupportService:
     def _run(self, run_input: Any, turn: Turn, on_token: TokenCallback | None) -> Any:
         if on_token is not None:
             on_token = _capped(on_token, self.settings.max_reply_chars)
-        return run_agent(self.parts.agent, run_input, turn.config, turn.context, on_token)
+        turn.thread.forget()
+        try:
+            return run_agent(self.parts.agent, run_input, turn.config, turn.context, on_token)
+        finally:
+            turn.thread.forget()
 
     def _agent_notes(self, conversation_id: str) -> list[BaseMessage]:
         """What human agents wrote since the bot last spoke, so the bot knows after a handback."""

@@ -61,6 +61,7 @@ class Turn:
     # Changes an earlier turn made but never told the customer about (a crash before its reply).
     recovered: list[ActionRecord] = field(default_factory=list)
     deadline: float | None = None  # perf_counter(): no model call is waited for past it (model_gate.py)
+    thread: Any = None  # the agent's thread, read once between runs (agent_thread.ThreadReader)
 
     @property
     def id(self) -> str:

@@ -138,19 +138,23 @@ class PassageWords:
 _MARKER_RE = re.compile(r"\s?\[\d{1,2}\]")
 
 
-def _trigrams(text: str) -> dict[str, int]:
+@lru_cache(maxsize=4096)
+def _trigrams(text: str) -> tuple[dict[str, int], float]:
+    """The text's character trigram counts and their norm (cached: the loop check compares every reply
+    with the canned replies of three languages and with everything the bot said, on every turn)."""
     normal = " ".join(folded_words(_MARKER_RE.sub("", text)))
     counts: dict[str, int] = {}
     for i in range(len(normal) - 2):
         counts[normal[i : i + 3]] = counts.get(normal[i : i + 3], 0) + 1
-    return counts
+    return counts, sum(c * c for c in counts.values()) ** 0.5
 
 
 def near_identical(a: str, b: str, threshold: float = 0.9) -> bool:
     """The same reply, give or take citation markers, case, punctuation and a few words."""
-    ta, tb = _trigrams(a), _trigrams(b)
+    (ta, norm_a), (tb, norm_b) = _trigrams(a), _trigrams(b)
     if not ta or not tb:
         return False
+    if len(ta) > len(tb):
+        ta, tb = tb, ta
     dot = sum(count * tb.get(gram, 0) for gram, count in ta.items())
-    norm = (sum(c * c for c in ta.values()) * sum(c * c for c in tb.values())) ** 0.5
-    return dot / norm >= threshold
+    return dot / (norm_a * norm_b) >= threshold
