@@ -423,13 +423,12 @@ class SupportService:
 
     def _agent_notes(self, conversation_id: str) -> list[BaseMessage]:
         """What human agents wrote since the bot last spoke, so the bot knows after a handback."""
-        notes: list[BaseMessage] = []
-        for message in reversed(self.conversations.messages(conversation_id)):
-            if message.role == MessageRole.BOT:
-                break
-            if message.role == MessageRole.AGENT:
-                notes.insert(0, AIMessage(content=message.text, name="human_agent"))
-        return notes
+        since = self.conversations.last_seq(conversation_id, MessageRole.BOT)
+        return [
+            AIMessage(content=m.text, name="human_agent")
+            for m in self.conversations.messages(conversation_id, after_seq=since)
+            if m.role == MessageRole.AGENT
+        ]
 
 
 def _capped(on_token: TokenCallback, limit: int) -> TokenCallback:

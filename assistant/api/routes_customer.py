@@ -5,6 +5,7 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
+import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -210,8 +211,7 @@ def _message_stored(state: State, conversation_id: str, after_seq: int, text: st
 
 
 def _last_seq(state: State, conversation_id: str) -> int:
-    messages = state.service.conversations.messages(conversation_id)
-    return messages[-1].seq if messages else 0
+    return state.service.conversations.last_seq(conversation_id)
 
 
 async def _turn_json(state: State, conversation_id: str, text: str, action_id: str | None = None) -> Any:
@@ -231,9 +231,23 @@ async def _turn_stream(
     """Run the turn in a worker thread; its tokens come back through a queue as SSE `token` events."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
+    # Pieces that arrive faster than the client is written to go out together, as one `token` event: one
+    # wake-up of the event loop and one write per event instead of one per word.
+    pieces: list[str] = []
+    pieces_lock = threading.Lock()
 
     def on_token(piece: str) -> None:
-        loop.call_soon_threadsafe(queue.put_nowait, ("token", piece))
+        with pieces_lock:
+            pieces.append(piece)
+            if len(pieces) > 1:
+                return  # the event that will carry it is already on its way
+        loop.call_soon_threadsafe(queue.put_nowait, ("token", None))
+
+    def take_pieces() -> str:
+        with pieces_lock:
+            text = "".join(pieces)
+            pieces.clear()
+        return text
 
     before = await run_in_threadpool(_last_seq, state, conversation_id)
 
@@ -249,8 +263,11 @@ async def _turn_stream(
     while True:
         kind, payload = await queue.get()
         if kind == "token":
-            yield _sse("token", {"text": payload})
+            if text_so_far := take_pieces():
+                yield _sse("token", {"text": text_so_far})
         elif kind == "final":
+            if rest := take_pieces():
+                yield _sse("token", {"text": rest})
             yield _sse("final", public_turn(payload))
             return
         else:

@@ -300,3 +300,11 @@ class ConversationStore(SuggestionStore):
                 .order_by(MessageRow.seq)
             ).all()
             return [_message(r) for r in rows]
+
+    def last_seq(self, conversation_id: str, role: MessageRole | None = None) -> int:
+        """The seq of the conversation's last message (of `role`, if given); 0 when there is none."""
+        with self._sessions() as session:
+            stmt = select(func.max(MessageRow.seq)).where(MessageRow.conversation_id == conversation_id)
+            if role is not None:
+                stmt = stmt.where(MessageRow.role == role.value)
+            return int(session.scalar(stmt) or 0)
