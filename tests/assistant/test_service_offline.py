@@ -327,3 +327,23 @@ def test_a_write_never_runs_without_an_explicit_yes(fresh_shop: SampleDesk, answ
         late = fresh_shop.service.customer_turn(conversation.id, "yes")
         assert not [c for c in calls(late, "cancel_pending_order") if c.ok]
         assert order(fresh_shop, DEMO_PENDING_ORDER_ID).status == "pending"
+
+
+def test_a_turn_writes_one_checkpoint_of_its_thread(fresh_shop: SampleDesk) -> None:
+    """The thread is saved when a run stops, not after every step (agent_thread.run_agent: durability exit).
+    A step's checkpoint cost more CPU than the offline planner's step (docs/benchmarks.md)."""
+    service = fresh_shop.service
+    conversation, _ = service.start_conversation(channel="test")
+    config = {"configurable": {"thread_id": conversation.id}}
+    texts = [
+        "how long does shipping take?",
+        "and how long do refunds take?",
+        f"where is order {DEMO_DELIVERED_ORDER_ID}?",
+    ]
+    for turns, text in enumerate(texts, start=1):
+        result = service.customer_turn(conversation.id, text)
+        assert result.reply
+        assert len(list(service.parts.agent.checkpointer.list(config))) == turns
+    # The thread still holds the whole conversation for the next run.
+    messages = service.parts.agent.get_state(config).values["messages"]
+    assert [m.content for m in messages if m.type == "human"] == texts
