@@ -5,7 +5,6 @@ from __future__ import annotations
 import asyncio
 import json
 import logging
-import threading
 import time
 from collections.abc import AsyncIterator
 from typing import Any
@@ -32,6 +31,7 @@ from assistant.api.schemas import (
     TranscriptResponse,
     TurnResponse,
 )
+from assistant.api.token_pieces import TokenPieces
 from assistant.identity.tokens import InvalidCustomerToken, verify_customer_token
 from assistant.service import TurnResult
 from assistant.store.conversations import Message
@@ -231,23 +231,11 @@ async def _turn_stream(
     """Run the turn in a worker thread; its tokens come back through a queue as SSE `token` events."""
     loop = asyncio.get_running_loop()
     queue: asyncio.Queue[tuple[str, Any]] = asyncio.Queue()
-    # Pieces that arrive faster than the client is written to go out together, as one `token` event: one
-    # wake-up of the event loop and one write per event instead of one per word.
-    pieces: list[str] = []
-    pieces_lock = threading.Lock()
+    pieces = TokenPieces()  # pieces that arrive faster than the client is written go out as one event
 
     def on_token(piece: str) -> None:
-        with pieces_lock:
-            pieces.append(piece)
-            if len(pieces) > 1:
-                return  # the event that will carry it is already on its way
-        loop.call_soon_threadsafe(queue.put_nowait, ("token", None))
-
-    def take_pieces() -> str:
-        with pieces_lock:
-            text = "".join(pieces)
-            pieces.clear()
-        return text
+        if pieces.add(piece):
+            loop.call_soon_threadsafe(queue.put_nowait, ("token", None))
 
     before = await run_in_threadpool(_last_seq, state, conversation_id)
 
@@ -263,10 +251,10 @@ async def _turn_stream(
     while True:
         kind, payload = await queue.get()
         if kind == "token":
-            if text_so_far := take_pieces():
+            if text_so_far := pieces.take():
                 yield _sse("token", {"text": text_so_far})
         elif kind == "final":
-            if rest := take_pieces():
+            if rest := pieces.take():
                 yield _sse("token", {"text": rest})
             yield _sse("final", public_turn(payload))
             return
