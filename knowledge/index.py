@@ -97,7 +97,6 @@ class HelpCenterIndex(ChromaCollection):
         self._current: Collection | None = None
         self._lock = threading.Lock()
 
-
     def _write_metadata(self, collection: Collection) -> None:
         # modify() replaces the whole metadata dict, so always write every key; a new revision tells every
         # process's BM25 snapshot (and embedded client) to reload.
