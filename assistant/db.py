@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +26,12 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+def columns(row: object, names: str) -> dict[str, Any]:
+    """The named attributes of a table row, by name (`names` separated by spaces, as namedtuple takes
+    them): the columns a record takes over as they are stored."""
+    return {name: getattr(row, name) for name in names.split()}
 
 
 def normalise_url(url: str) -> str:

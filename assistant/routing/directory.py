@@ -11,6 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
+from assistant.db import columns
 from assistant.routing.classify import topics
 from assistant.routing.context import ConflictError, DeskDb, InvalidError, NotFoundError, as_utc
 from assistant.routing.hours import HoursError, parse_hours
@@ -135,12 +136,8 @@ def _team(row: TeamRow, members: list[TeamMemberRow]) -> Team:
 
 def _agent(row: DeskAgentRow, memberships: list[TeamMemberRow]) -> DeskAgent:
     return DeskAgent(
-        name=row.name,
-        display_name=row.display_name,
+        **columns(row, "name display_name capacity load hours"),
         status=AgentStatus(row.status),
-        capacity=row.capacity,
-        load=row.load,
-        hours=row.hours,
         teams=sorted(m.team_id for m in memberships),
         lead_of=sorted(m.team_id for m in memberships if m.role == MemberRole.LEAD.value),
         last_assigned_at=as_utc(row.last_assigned_at),

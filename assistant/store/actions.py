@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from assistant.db import Base, as_utc
+from assistant.db import Base, as_utc, columns
 from assistant.store.models import utcnow
 
 
@@ -51,19 +51,15 @@ class ActionRecord(BaseModel):
     reported_seq: int | None = None
 
 
+_ACTION_COLUMNS = "id conversation_id action_id tool status result error reported_seq"
+
+
 def _record(row: ActionRow) -> ActionRecord:
     return ActionRecord(
-        id=row.id,
-        conversation_id=row.conversation_id,
-        action_id=row.action_id,
-        tool=row.tool,
+        **columns(row, _ACTION_COLUMNS),
         arguments=dict(row.arguments or {}),
-        status=row.status,
-        result=row.result,
-        error=row.error,
         created_at=as_utc(row.created_at) or row.created_at,
         finished_at=as_utc(row.finished_at),
-        reported_seq=row.reported_seq,
     )
 
 

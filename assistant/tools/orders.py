@@ -43,14 +43,7 @@ class AddressArgs(ToolArgs):
     )
 
     def to_address(self) -> Address:
-        return Address(
-            address1=self.address1,
-            address2=self.address2,
-            city=self.city,
-            country=self.country,
-            state=self.state,
-            zip=self.zip,
-        )
+        return Address(**self.model_dump(include=set(Address.model_fields)))
 
 
 class OrderAddressArgs(AddressArgs):
