@@ -29,8 +29,8 @@ def as_utc(value: datetime | None) -> datetime | None:
 
 
 def columns(row: object, names: str) -> dict[str, Any]:
-    """The named attributes of a table row, by name (`names` separated by spaces, as namedtuple takes
-    them): the columns a record takes over as they are stored."""
+    """The named attributes of a table row (or any record), by name (`names` separated by spaces, as
+    namedtuple takes them): the columns a record takes over as they are stored."""
     return {name: getattr(row, name) for name in names.split()}
 
 
