@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant.channels.leases import claim_rows
 from assistant.channels.models import DeliveryRow
-from assistant.db import session_factory
+from assistant.db import columns, session_factory
 from assistant.store.models import ConversationRow, MessageRole, MessageRow
 
 DELIVERED_CHANNELS = ("email", "whatsapp", "sms", "api")
@@ -44,17 +44,10 @@ class Delivery:
     updated_at: datetime
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "conversation_id": self.conversation_id,
-            "message_seq": self.message_seq,
-            "channel": self.channel,
-            "recipient": self.recipient,
-            "status": self.status,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-            "provider_id": self.provider_id,
-        }
+        """What the console and the API show of a delivery (not its options and times)."""
+        return columns(
+            self, "id conversation_id message_seq channel recipient status attempts last_error provider_id"
+        )
 
 
 def _delivery(row: DeliveryRow) -> Delivery:
