@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from assistant.channels.base import InboundMessage
 from assistant.channels.leases import claim_rows
 from assistant.channels.models import InboundRow
-from assistant.db import session_factory
+from assistant.db import get_row, session_factory
 
 MAX_ATTEMPTS = 3
 
@@ -134,9 +134,7 @@ class Inbox:
 
     def get(self, row_id: int) -> InboundRecord:
         with self._sessions() as session:
-            row = session.get(InboundRow, row_id)
-            if row is None:
-                raise LookupError(f"inbound message {row_id} not found")
+            row = get_row(session, InboundRow, row_id, LookupError(f"inbound message {row_id} not found"))
             return _record(row)
 
     def list(

@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant.channels.leases import claim_rows
 from assistant.channels.models import DeliveryRow
-from assistant.db import columns, session_factory
+from assistant.db import columns, get_row, session_factory
 from assistant.store.models import ConversationRow, MessageRole, MessageRow
 
 DELIVERED_CHANNELS = ("email", "whatsapp", "sms", "api")
@@ -174,9 +174,7 @@ class Outbox:
     def retry(self, delivery_id: int) -> Delivery:
         """An agent asks to send an undelivered message again."""
         with self._sessions.begin() as session:
-            row = session.get(DeliveryRow, delivery_id)
-            if row is None:
-                raise LookupError(f"delivery {delivery_id} not found")
+            row = get_row(session, DeliveryRow, delivery_id, LookupError(f"delivery {delivery_id} not found"))
             row.status, row.attempts, row.next_attempt_at = "pending", 0, datetime.now(UTC)
             session.flush()
             return _delivery(row)

@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.db import as_utc as as_utc  # routing's modules read it from here
-from assistant.db import session_factory
+from assistant.db import get_row, session_factory
 from assistant.routing.hours import require_aware
 from assistant.routing.models import DeskEventRow, EventKind
 from assistant.routing.priority import PriorityRule, parse_rules
@@ -125,9 +125,7 @@ def log_event(
 
 def conversation_row(session: Session, conversation_id: str) -> ConversationRow:
     """The conversation's row in this session; NotFoundError for an unknown id."""
-    row = session.get(ConversationRow, conversation_id)
-    if row is None:
-        raise NotFoundError("conversation not found")
+    row = get_row(session, ConversationRow, conversation_id, NotFoundError("conversation not found"))
     return row
 
 

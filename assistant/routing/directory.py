@@ -11,7 +11,7 @@ from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import delete, select, update
 from sqlalchemy.orm import Session
 
-from assistant.db import columns
+from assistant.db import columns, get_row
 from assistant.routing.classify import topics
 from assistant.routing.context import ConflictError, DeskDb, InvalidError, NotFoundError, as_utc
 from assistant.routing.hours import HoursError, parse_hours
@@ -158,9 +158,7 @@ class Directory:
 
     def team(self, team_id: str) -> Team:
         with self.db.sessions() as session:
-            row = session.get(TeamRow, team_id)
-            if row is None:
-                raise NotFoundError(f"team {team_id!r} not found")
+            row = get_row(session, TeamRow, team_id, NotFoundError(f"team {team_id!r} not found"))
             members = session.scalars(select(TeamMemberRow).where(TeamMemberRow.team_id == team_id)).all()
             return _team(row, list(members))
 
@@ -210,9 +208,12 @@ class Directory:
 
     def agent(self, name: str) -> DeskAgent:
         with self.db.sessions() as session:
-            row = session.get(DeskAgentRow, name)
-            if row is None:
-                raise NotFoundError(f"agent {name!r} is not on the desk (add it first)")
+            row = get_row(
+                session,
+                DeskAgentRow,
+                name,
+                NotFoundError(f"agent {name!r} is not on the desk (add it first)"),
+            )
             members = session.scalars(select(TeamMemberRow).where(TeamMemberRow.agent_name == name)).all()
             return _agent(row, list(members))
 
@@ -246,9 +247,7 @@ class Directory:
 
     def delete_agent(self, name: str) -> None:
         with self.db.sessions.begin() as session:
-            row = session.get(DeskAgentRow, name)
-            if row is None:
-                raise NotFoundError(f"agent {name!r} is not on the desk")
+            row = get_row(session, DeskAgentRow, name, NotFoundError(f"agent {name!r} is not on the desk"))
             if row.load:
                 raise ConflictError(f"agent {name!r} still holds {row.load} conversation(s)")
             session.execute(delete(TeamMemberRow).where(TeamMemberRow.agent_name == name))
