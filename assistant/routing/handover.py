@@ -78,20 +78,13 @@ def origin_of_ip(ip: str, salt: str) -> str:
     return "ip:" + hashlib.sha256(f"{salt}:{ip}".encode()).hexdigest()[:24]
 
 
+@dataclass(eq=False)
 class Handover:
-    def __init__(
-        self,
-        db: DeskDb,
-        assigner: Assigner,
-        queue: QueueView,
-        directory: Directory,
-        orders_of: OrdersOf | None = None,
-    ) -> None:
-        self.db = db
-        self.assigner = assigner
-        self.queue = queue
-        self.directory = directory
-        self.orders_of = orders_of
+    db: DeskDb
+    assigner: Assigner
+    queue: QueueView
+    directory: Directory
+    orders_of: OrdersOf | None = None
 
     # --- what the conversation is about ------------------------------------------------------------------
     def facts(
