@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:
@@ -161,6 +161,14 @@ def guarded(what: str, call: Callable[[], T]) -> T:
         raise
     except Exception as exc:
         raise IndexUnavailable(f"{what} failed: {type(exc).__name__}: {exc}"[:500]) from exc
+
+
+class CollectionParts(TypedDict, total=False):
+    """What a ChromaCollection may be given instead of opening it from the settings (None: open it)."""
+
+    client: ClientAPI | None
+    embedder: Embedder | None
+    collection_name: str | None
 
 
 class ChromaCollection:
