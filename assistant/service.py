@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.types import Command
@@ -49,6 +49,7 @@ from knowledge.language import detect_language
 from knowledge.settings import Settings
 
 TokenCallback = Callable[[str], None]
+PartT = TypeVar("PartT")
 # Above the model-call limit's steps, so that limit (a polite answer) always comes first (issue 11).
 RECURSION_LIMIT = recursion_limit(MODEL_CALL_LIMIT)
 
@@ -57,42 +58,42 @@ def _decisions(kind: str, count: int) -> Command:
     return Command(resume={"decisions": [{"type": kind}] * count})
 
 
+class _Part(Generic[PartT]):
+    """A SupportService attribute that is the part of the same name of its ServiceParts (read-only)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, service: None, owner: type) -> _Part[PartT]: ...
+
+    @overload
+    def __get__(self, service: SupportService, owner: type) -> PartT: ...
+
+    def __get__(self, service: SupportService | None, owner: type) -> _Part[PartT] | PartT:
+        if service is None:
+            return self
+        part: PartT = getattr(service.parts, self.name)
+        return part
+
+    def __set__(self, service: SupportService, value: PartT) -> None:
+        raise AttributeError(f"{self.name} is a part: give it to ServiceParts instead")
+
+
 class SupportService:
     def __init__(self, settings: Settings, parts: ServiceParts | None = None) -> None:
         self.settings = settings
         settings.ensure_data_dir()
         self.parts = parts or ServiceParts(settings)
 
-    # --- the parts most callers need -----------------------------------------------------------------
-    @property
-    def conversations(self) -> ConversationStore:
-        return self.parts.conversations
-
-    @property
-    def shop(self) -> ShopStore:
-        return self.parts.shop
-
-    @property
-    def help_center(self) -> HelpCenter:
-        return self.parts.help_center
-
-    @property
-    def replies(self) -> Replies:
-        return self.parts.replies
-
-    @property
-    def provider(self) -> str:
-        return self.parts.provider
-
-    @property
-    def router(self) -> Router:
-        """The desk's routing (assistant/routing): teams, capacity, priority, business hours."""
-        return self.parts.router
-
-    @property
-    def contact_memory(self) -> ContactMemory:
-        """Contacts and their memory across channels (assistant/contacts)."""
-        return self.parts.contact_memory
+    # --- the parts most callers need (read-only, built on first use) ----------------------------------
+    conversations = _Part[ConversationStore]()
+    shop = _Part[ShopStore]()
+    help_center = _Part[HelpCenter]()
+    replies = _Part[Replies]()
+    provider = _Part[str]()
+    router = _Part[Router]()  # the desk's routing (assistant/routing): teams, capacity, priority, hours
+    contact_memory = _Part[ContactMemory]()  # contacts and their memory across channels (assistant/contacts)
 
     # --- conversations -----------------------------------------------------------------------------
     def start_conversation(
