@@ -286,24 +286,17 @@ class SupportService:
             recovered = recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit)
             reply.text = f"{recovered}\n\n{reply.text}".strip()
             trace = [*recovered_trace(turn.recovered), *trace]
-        awaiting = reply.awaiting
-        latency_ms = turn.elapsed_ms()
-        bot_message = self._store_reply(turn, reply.text, reply.citations, trace, latency_ms)
-        return TurnResult(
-            conversation_id=turn.id,
-            status=status,
-            reply=reply.text,
-            citations=reply.citations,
-            tool_calls=trace,
+        return self._replied(
+            turn,
+            status,
+            reply.text,
+            trace,
+            reply.citations,
             guard=guard,
             handover=handover,
-            awaiting_confirmation=awaiting,
+            awaiting=reply.awaiting,
             failed=reply.failed,
             invalid_citations=reply.invalid_citations,
-            latency_ms=latency_ms,
-            customer_seq=turn.customer_message.seq,
-            reply_seq=bot_message.seq,
-            provider=self.provider,
         )
 
     def _handover(
@@ -340,20 +333,7 @@ class SupportService:
         if turn.recovered:
             recovered = recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit)
             reply = f"{recovered}\n\n{reply}"
-        latency_ms = turn.elapsed_ms()
-        bot_message = self._store_reply(turn, reply, [], trace, latency_ms)
-        return TurnResult(
-            conversation_id=turn.id,
-            status=status,
-            reply=reply,
-            tool_calls=trace,
-            guard=decision,
-            handover=True,
-            latency_ms=latency_ms,
-            customer_seq=turn.customer_message.seq,
-            reply_seq=bot_message.seq,
-            provider=self.provider,
-        )
+        return self._replied(turn, status, reply, trace, guard=decision, handover=True)
 
     def _answer_without_agent(self, turn: Turn, answer: AskAgain | Recovered) -> TurnResult:
         """The question asked again (nothing runs), or the notice of a change that ran before a crash."""
@@ -375,15 +355,39 @@ class SupportService:
         elif isinstance(answer, Recovered):
             parts.append(self.replies("anything_else", turn.language))
         text = "\n\n".join(parts)
+        return self._replied(
+            turn, status, text, trace, handover=status != ConversationStatus.BOT, awaiting=awaiting
+        )
+
+    def _replied(
+        self,
+        turn: Turn,
+        status: ConversationStatus,
+        text: str,
+        trace: list[ToolCallRecord],
+        citations: list[Citation] | None = None,
+        *,
+        guard: GuardDecision | None = None,
+        handover: bool = False,
+        awaiting: dict[str, Any] | None = None,
+        failed: bool = False,
+        invalid_citations: list[int] | None = None,
+    ) -> TurnResult:
+        """Store the bot's reply with the turn's latency so far; the turn's result, which carries it."""
+        cited = citations if citations is not None else []
         latency_ms = turn.elapsed_ms()
-        bot_message = self._store_reply(turn, text, [], trace, latency_ms)
+        bot_message = self._store_reply(turn, text, cited, trace, latency_ms)
         return TurnResult(
             conversation_id=turn.id,
             status=status,
-            handover=status != ConversationStatus.BOT,
             reply=text,
+            citations=cited,
             tool_calls=trace,
+            guard=guard,
+            handover=handover,
             awaiting_confirmation=awaiting,
+            failed=failed,
+            invalid_citations=invalid_citations or [],
             latency_ms=latency_ms,
             customer_seq=turn.customer_message.seq,
             reply_seq=bot_message.seq,
