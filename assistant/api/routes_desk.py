@@ -67,15 +67,13 @@ async def config(state: State) -> dict[str, Any]:
 # --- teams -----------------------------------------------------------------------------------------
 @router.get("/teams", summary="Teams with their skills, hours and members", response_model=list[Team])
 async def list_teams(state: State) -> list[Team]:
-    result: list[Team] = await call(state.service.router.directory.teams)
-    return result
+    return await call(state.service.router.directory.teams)
 
 
 @router.put("/teams/{team_id}", summary="Create or update a team", response_model=Team)
 async def save_team(team_id: str, body: TeamSpec, state: State, agent: AgentName) -> Team:
     _may_save(state, agent, team_id, body.id, "team id")
-    result: Team = await call(state.service.router.directory.save_team, body)
-    return result
+    return await call(state.service.router.directory.save_team, body)
 
 
 @router.delete(
@@ -88,8 +86,7 @@ async def delete_team(team_id: str, state: State, agent: AgentName) -> None:
 # --- agents ----------------------------------------------------------------------------------------
 @router.get("/agents", summary="Agents: status, capacity, load, teams", response_model=list[DeskAgent])
 async def list_agents(state: State) -> list[DeskAgent]:
-    result: list[DeskAgent] = await call(state.service.router.directory.agents)
-    return result
+    return await call(state.service.router.directory.agents)
 
 
 @router.put(
@@ -99,8 +96,7 @@ async def save_agent(name: str, body: AgentSpec, state: State, agent: AgentName)
     _may_save(state, agent, name, body.name, "agent name")
     if body.name not in state.settings.agent_keys:
         raise HTTPException(status_code=422, detail=f"{body.name!r} has no agent key (settings.agent_keys)")
-    result: DeskAgent = await call(state.service.router.directory.save_agent, body)
-    return result
+    return await call(state.service.router.directory.save_agent, body)
 
 
 @router.delete(
@@ -118,8 +114,7 @@ async def delete_agent(name: str, state: State, agent: AgentName) -> None:
 async def set_status(name: str, body: StatusRequest, state: State, agent: AgentName) -> DeskAgent:
     if name != agent:
         require_manager(state, agent)
-    result: DeskAgent = await call(state.service.router.set_status, name, body.status)
-    return result
+    return await call(state.service.router.set_status, name, body.status)
 
 
 @router.post("/sweep", summary="Run the desk's clock work now (opening, re-assignment, SLA escalation)")
@@ -143,8 +138,7 @@ async def list_macros(
 
 @router.post("/macros", summary="Add a canned response", response_model=Macro, status_code=201)
 async def create_macro(body: MacroSpec, state: State, agent: AgentName) -> Macro:
-    result: Macro = await call(state.service.router.macros.create, body, agent)
-    return result
+    return await call(state.service.router.macros.create, body, agent)
 
 
 @router.delete("/macros/{macro_id}", summary="Delete a canned response", status_code=204)

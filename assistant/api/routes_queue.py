@@ -58,8 +58,7 @@ async def close(conversation: CustomerConversation, state: State) -> dict[str, A
     response_model=CesOut,
 )
 async def ces_question(conversation: CustomerConversation, state: State) -> dict[str, Any]:
-    result: dict[str, Any] = await call(state.service.router.feedback.question, conversation.id)
-    return result
+    return await call(state.service.router.feedback.question, conversation.id)
 
 
 @router.post(
@@ -73,5 +72,4 @@ async def ces_question(conversation: CustomerConversation, state: State) -> dict
     },
 )
 async def answer_ces(body: CesRequest, conversation: CustomerConversation, state: State) -> dict[str, Any]:
-    result: dict[str, Any] = await call(state.service.router.feedback.answer, conversation.id, body.score)
-    return result
+    return await call(state.service.router.feedback.answer, conversation.id, body.score)
