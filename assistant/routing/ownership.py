@@ -5,7 +5,7 @@ system line in the transcript and an event in the log."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, TypedDict
+from typing import Any, TypedDict, Unpack
 
 from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
@@ -203,13 +203,12 @@ class Ownership:
         conversation_id: str,
         from_agent: str,
         *,
-        to_agent: str | None = None,
-        to_team: str | None = None,
-        note: str = "",
         now: datetime | None = None,
+        **target: Unpack[TransferTarget],
     ) -> None:
         """Agent to agent (the target needs a free slot) or to a team (back in its queue, keeping its
         place: the original handover time still counts for ageing). A team with no members is refused."""
+        to_agent, to_team, note = target.get("to_agent"), target.get("to_team"), target.get("note", "")
         if (to_agent is None) == (to_team is None):
             raise ConflictError("transfer to exactly one of: an agent, a team")
         now = self.db.now(now)
