@@ -10,7 +10,7 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.channels.base import InboundMessage
-from assistant.channels.leases import claim_rows
+from assistant.channels.leases import claim_rows, newest_rows
 from assistant.channels.models import InboundRow
 from assistant.db import get_row, session_factory
 
@@ -140,13 +140,14 @@ class Inbox:
     def list(
         self, status: str | None = None, conversation_id: str | None = None, limit: int = 100
     ) -> list[InboundRecord]:
-        with self._sessions() as session:
-            stmt = select(InboundRow).order_by(InboundRow.id.desc()).limit(limit)
-            if status is not None:
-                stmt = stmt.where(InboundRow.status == status)
-            if conversation_id is not None:
-                stmt = stmt.where(InboundRow.conversation_id == conversation_id)
-            return [_record(r) for r in session.scalars(stmt).all()]
+        return newest_rows(
+            self._sessions,
+            InboundRow,
+            _record,
+            limit,
+            None if status is None else InboundRow.status == status,
+            None if conversation_id is None else InboundRow.conversation_id == conversation_id,
+        )
 
     def count(self, channel: str | None = None) -> int:
         from sqlalchemy import func

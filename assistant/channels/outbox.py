@@ -10,7 +10,7 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from assistant.channels.leases import claim_rows
+from assistant.channels.leases import claim_rows, newest_rows
 from assistant.channels.models import DeliveryRow
 from assistant.db import columns, get_row, session_factory
 from assistant.store.models import ConversationRow, MessageRole, MessageRow
@@ -182,10 +182,11 @@ class Outbox:
     def list(
         self, status: str | None = None, conversation_ids: list[str] | None = None, limit: int = 200
     ) -> list[Delivery]:
-        with self._sessions() as session:
-            stmt = select(DeliveryRow).order_by(DeliveryRow.id.desc()).limit(limit)
-            if status is not None:
-                stmt = stmt.where(DeliveryRow.status == status)
-            if conversation_ids is not None:
-                stmt = stmt.where(DeliveryRow.conversation_id.in_(conversation_ids))
-            return [_delivery(r) for r in session.scalars(stmt).all()]
+        return newest_rows(
+            self._sessions,
+            DeliveryRow,
+            _delivery,
+            limit,
+            None if status is None else DeliveryRow.status == status,
+            None if conversation_ids is None else DeliveryRow.conversation_id.in_(conversation_ids),
+        )
