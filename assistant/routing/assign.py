@@ -34,9 +34,9 @@ def owned_by(agent: str | None, now: datetime) -> dict[str, Any]:
     """The columns that give a conversation to `agent` (a person has it) or, for None, back to the queue
     (waiting, nobody's)."""
     return {
-        "status": HUMAN if agent else WAITING,
+        "status": WAITING if agent is None else HUMAN,
         "assigned_agent": agent,
-        "assigned_at": now if agent else None,
+        "assigned_at": None if agent is None else now,
         "updated_at": now,
     }
 

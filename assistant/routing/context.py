@@ -125,8 +125,7 @@ def log_event(
 
 def conversation_row(session: Session, conversation_id: str) -> ConversationRow:
     """The conversation's row in this session; NotFoundError for an unknown id."""
-    row = get_row(session, ConversationRow, conversation_id, NotFoundError("conversation not found"))
-    return row
+    return get_row(session, ConversationRow, conversation_id, NotFoundError("conversation not found"))
 
 
 def update_conversation(
