@@ -8,6 +8,7 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
+from typing import Any, TypeVar
 
 from sqlalchemy import Engine, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
@@ -25,6 +26,23 @@ def as_utc(value: datetime | None) -> datetime | None:
     if value is None or value.tzinfo is not None:
         return value
     return value.replace(tzinfo=UTC)
+
+
+RowT = TypeVar("RowT")
+
+
+def get_row(session: Session, model: type[RowT], key: object, missing: Exception) -> RowT:
+    """The row of `model` with primary key `key`; `missing` is raised when there is none."""
+    row = session.get(model, key)
+    if row is None:
+        raise missing
+    return row
+
+
+def columns(row: object, names: str) -> dict[str, Any]:
+    """The named attributes of a table row (or any record), by name (`names` separated by spaces, as
+    namedtuple takes them): the columns a record takes over as they are stored."""
+    return {name: getattr(row, name) for name in names.split()}
 
 
 def normalise_url(url: str) -> str:

@@ -30,6 +30,7 @@ from datetime import UTC, datetime
 from statistics import mean, median
 from typing import Any
 
+from assistant.db import columns
 from assistant.routing.classify import classify_topic
 from assistant.routing.effort import conversation_effort, customer_key, last_activity
 from assistant.routing.history import FirstTaken
@@ -206,10 +207,7 @@ def conversation_facts(
                 bot_resolved=bot_resolved,
                 ces=c.ces_score,
                 sla_breached=sla.breached,
-                customer_turns=effort.customer_turns,
-                repeated_questions=effort.repeated_questions,
-                channel_switches=effort.channel_switches,
-                handovers=effort.handovers,
+                **columns(effort, "customer_turns repeated_questions channel_switches handovers"),
                 recontact_7d=recontact,
             )
         )

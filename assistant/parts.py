@@ -8,7 +8,7 @@ without touching the others; each part is built once, when something first needs
 from __future__ import annotations
 
 from functools import cached_property
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, TypedDict, Unpack
 
 from langgraph.types import Checkpointer
 
@@ -35,38 +35,28 @@ if TYPE_CHECKING:
 
     from knowledge.embeddings import Embedder
 
-_UNSET: Any = object()
+
+class GivenParts(TypedDict, total=False):
+    """The parts a caller may give instead of having them built from the settings: None (or none given)
+    builds it, but for primary_model None means no model."""
+
+    conversations: ConversationStore | None
+    shop: ShopStore | None
+    help_center: HelpCenter | None
+    embedder: Embedder | None
+    encoder: Encoder | None
+    guard: SentimentGuard | None
+    checkpointer: Checkpointer | None
+    primary_model: BaseChatModel | None
 
 
 class ServiceParts:
     """The parts of a SupportService. Pass a part to use it instead of building one from the settings."""
 
-    def __init__(
-        self,
-        settings: Settings,
-        *,
-        conversations: ConversationStore | None = None,
-        shop: ShopStore | None = None,
-        help_center: HelpCenter | None = None,
-        embedder: Embedder | None = None,
-        encoder: Encoder | None = None,
-        guard: SentimentGuard | None = None,
-        checkpointer: Checkpointer | None = None,
-        primary_model: BaseChatModel | None = _UNSET,
-    ) -> None:
+    def __init__(self, settings: Settings, **given: Unpack[GivenParts]) -> None:
         self.settings = settings
-        given = {
-            "conversations": conversations,
-            "shop": shop,
-            "help_center": help_center,
-            "embedder": embedder,
-            "encoder": encoder,
-            "guard": guard,
-            "checkpointer": checkpointer,
-            "primary_model": primary_model,
-        }
         for name, part in given.items():
-            if part is not _UNSET and (part is not None or name == "primary_model"):
+            if part is not None or name == "primary_model":
                 self.__dict__[name] = part  # what cached_property would have stored
 
     @property

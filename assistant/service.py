@@ -11,7 +11,7 @@ from __future__ import annotations
 
 import time
 from collections.abc import Callable
-from typing import Any
+from typing import Any, Generic, TypeVar, overload
 
 from langchain_core.messages import AIMessage, BaseMessage, HumanMessage, SystemMessage
 from langgraph.types import Command
@@ -50,6 +50,7 @@ from knowledge.language import detect_language
 from knowledge.settings import Settings
 
 TokenCallback = Callable[[str], None]
+PartT = TypeVar("PartT")
 # Above the model-call limit's steps, so that limit (a polite answer) always comes first (issue 11).
 RECURSION_LIMIT = recursion_limit(MODEL_CALL_LIMIT)
 
@@ -58,42 +59,42 @@ def _decisions(kind: str, count: int) -> Command:
     return Command(resume={"decisions": [{"type": kind}] * count})
 
 
+class _Part(Generic[PartT]):
+    """A SupportService attribute that is the part of the same name of its ServiceParts (read-only)."""
+
+    def __set_name__(self, owner: type, name: str) -> None:
+        self.name = name
+
+    @overload
+    def __get__(self, service: None, owner: type) -> _Part[PartT]: ...
+
+    @overload
+    def __get__(self, service: SupportService, owner: type) -> PartT: ...
+
+    def __get__(self, service: SupportService | None, owner: type) -> _Part[PartT] | PartT:
+        if service is None:
+            return self
+        part: PartT = getattr(service.parts, self.name)
+        return part
+
+    def __set__(self, service: SupportService, value: PartT) -> None:
+        raise AttributeError(f"{self.name} is a part: give it to ServiceParts instead")
+
+
 class SupportService:
     def __init__(self, settings: Settings, parts: ServiceParts | None = None) -> None:
         self.settings = settings
         settings.ensure_data_dir()
         self.parts = parts or ServiceParts(settings)
 
-    # --- the parts most callers need -----------------------------------------------------------------
-    @property
-    def conversations(self) -> ConversationStore:
-        return self.parts.conversations
-
-    @property
-    def shop(self) -> ShopStore:
-        return self.parts.shop
-
-    @property
-    def help_center(self) -> HelpCenter:
-        return self.parts.help_center
-
-    @property
-    def replies(self) -> Replies:
-        return self.parts.replies
-
-    @property
-    def provider(self) -> str:
-        return self.parts.provider
-
-    @property
-    def router(self) -> Router:
-        """The desk's routing (assistant/routing): teams, capacity, priority, business hours."""
-        return self.parts.router
-
-    @property
-    def contact_memory(self) -> ContactMemory:
-        """Contacts and their memory across channels (assistant/contacts)."""
-        return self.parts.contact_memory
+    # --- the parts most callers need (read-only, built on first use) ----------------------------------
+    conversations = _Part[ConversationStore]()
+    shop = _Part[ShopStore]()
+    help_center = _Part[HelpCenter]()
+    replies = _Part[Replies]()
+    provider = _Part[str]()
+    router = _Part[Router]()  # the desk's routing (assistant/routing): teams, capacity, priority, hours
+    contact_memory = _Part[ContactMemory]()  # contacts and their memory across channels (assistant/contacts)
 
     # --- conversations -----------------------------------------------------------------------------
     def start_conversation(
@@ -285,24 +286,17 @@ class SupportService:
             recovered = recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit)
             reply.text = f"{recovered}\n\n{reply.text}".strip()
             trace = [*recovered_trace(turn.recovered), *trace]
-        awaiting = reply.awaiting
-        latency_ms = turn.elapsed_ms()
-        bot_message = self._store_reply(turn, reply.text, reply.citations, trace, latency_ms)
-        return TurnResult(
-            conversation_id=turn.id,
-            status=status,
-            reply=reply.text,
-            citations=reply.citations,
-            tool_calls=trace,
+        return self._replied(
+            turn,
+            status,
+            reply.text,
+            trace,
+            reply.citations,
             guard=guard,
             handover=handover,
-            awaiting_confirmation=awaiting,
+            awaiting=reply.awaiting,
             failed=reply.failed,
             invalid_citations=reply.invalid_citations,
-            latency_ms=latency_ms,
-            customer_seq=turn.customer_message.seq,
-            reply_seq=bot_message.seq,
-            provider=self.provider,
         )
 
     def _handover(
@@ -339,20 +333,7 @@ class SupportService:
         if turn.recovered:
             recovered = recovery_notice(turn.recovered, turn.language, self.replies, self.parts.toolkit)
             reply = f"{recovered}\n\n{reply}"
-        latency_ms = turn.elapsed_ms()
-        bot_message = self._store_reply(turn, reply, [], trace, latency_ms)
-        return TurnResult(
-            conversation_id=turn.id,
-            status=status,
-            reply=reply,
-            tool_calls=trace,
-            guard=decision,
-            handover=True,
-            latency_ms=latency_ms,
-            customer_seq=turn.customer_message.seq,
-            reply_seq=bot_message.seq,
-            provider=self.provider,
-        )
+        return self._replied(turn, status, reply, trace, guard=decision, handover=True)
 
     def _answer_without_agent(self, turn: Turn, answer: AskAgain | Recovered) -> TurnResult:
         """The question asked again (nothing runs), or the notice of a change that ran before a crash."""
@@ -374,15 +355,39 @@ class SupportService:
         elif isinstance(answer, Recovered):
             parts.append(self.replies("anything_else", turn.language))
         text = "\n\n".join(parts)
+        return self._replied(
+            turn, status, text, trace, handover=status != ConversationStatus.BOT, awaiting=awaiting
+        )
+
+    def _replied(
+        self,
+        turn: Turn,
+        status: ConversationStatus,
+        text: str,
+        trace: list[ToolCallRecord],
+        citations: list[Citation] | None = None,
+        *,
+        guard: GuardDecision | None = None,
+        handover: bool = False,
+        awaiting: dict[str, Any] | None = None,
+        failed: bool = False,
+        invalid_citations: list[int] | None = None,
+    ) -> TurnResult:
+        """Store the bot's reply with the turn's latency so far; the turn's result, which carries it."""
+        cited = citations if citations is not None else []
         latency_ms = turn.elapsed_ms()
-        bot_message = self._store_reply(turn, text, [], trace, latency_ms)
+        bot_message = self._store_reply(turn, text, cited, trace, latency_ms)
         return TurnResult(
             conversation_id=turn.id,
             status=status,
-            handover=status != ConversationStatus.BOT,
             reply=text,
+            citations=cited,
             tool_calls=trace,
+            guard=guard,
+            handover=handover,
             awaiting_confirmation=awaiting,
+            failed=failed,
+            invalid_citations=invalid_citations or [],
             latency_ms=latency_ms,
             customer_seq=turn.customer_message.seq,
             reply_seq=bot_message.seq,

@@ -13,7 +13,7 @@ import json
 import tempfile
 import time
 from collections.abc import Callable, Sequence
-from dataclasses import dataclass, field
+from dataclasses import dataclass, field, fields
 from pathlib import Path
 from typing import Any
 
@@ -77,16 +77,9 @@ class EvalResults:
     cross_channel: list[dict[str, Any]] = field(default_factory=list)  # eval/crosschannel.py
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "info": self.info,
-            "metrics": self.metrics,
-            "questions": self.questions,
-            "conversations": self.conversations,
-            "banking": self.banking,
-            "tau2_replay": self.tau2_replay,
-            "simulations": self.simulations,
-            "cross_channel": self.cross_channel,
-        }
+        """The results as results.json has them: `info` first, then the fields in their order."""
+        values = {f.name: getattr(self, f.name) for f in fields(self)}
+        return {"info": values.pop("info"), **values}
 
 
 def aggregate(

@@ -14,7 +14,7 @@ from __future__ import annotations
 import uuid
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any, TypeVar
+from typing import TYPE_CHECKING, Any, TypedDict, TypeVar, Unpack
 from urllib.parse import urlparse
 
 if TYPE_CHECKING:
@@ -163,6 +163,14 @@ def guarded(what: str, call: Callable[[], T]) -> T:
         raise IndexUnavailable(f"{what} failed: {type(exc).__name__}: {exc}"[:500]) from exc
 
 
+class CollectionParts(TypedDict, total=False):
+    """What a ChromaCollection may be given instead of opening it from the settings (None: open it)."""
+
+    client: ClientAPI | None
+    embedder: Embedder | None
+    collection_name: str | None
+
+
 class ChromaCollection:
     """A named collection with its client and embedder, each opened on first use (index and orders)."""
 
@@ -170,17 +178,11 @@ class ChromaCollection:
     keeps_revision = False  # stamps a revision on every write (what lets other processes see a re-ingest)
     collection_setting = "help_collection"  # the Settings field naming the default collection
 
-    def __init__(
-        self,
-        settings: Settings,
-        client: ClientAPI | None = None,
-        embedder: Embedder | None = None,
-        collection_name: str | None = None,
-    ) -> None:
+    def __init__(self, settings: Settings, **parts: Unpack[CollectionParts]) -> None:
         self.settings = settings
-        self._client = client
-        self._embedder = embedder
-        self.collection_name = collection_name or str(getattr(settings, self.collection_setting))
+        self._client = parts.get("client")
+        self._embedder = parts.get("embedder")
+        self.collection_name = parts.get("collection_name") or str(getattr(settings, self.collection_setting))
 
     @property
     def client(self) -> ClientAPI:

@@ -15,12 +15,13 @@ import threading
 import time
 from collections.abc import Callable
 from pathlib import Path
-from typing import TYPE_CHECKING, Any
+from typing import TYPE_CHECKING, Any, Unpack
 
 import numpy as np
 
 from knowledge.chroma import (
     ChromaCollection,
+    CollectionParts,
     EmbeddingModelMismatch,
     IndexUnavailable,
     KnowledgeIndexError,
@@ -37,10 +38,8 @@ from knowledge.records import IngestReport, SearchHit, locale_filter, make_hit
 from knowledge.snapshot import Snapshot
 
 if TYPE_CHECKING:
-    from chromadb.api import ClientAPI
     from chromadb.api.models.Collection import Collection
 
-    from knowledge.embeddings import Embedder
     from knowledge.settings import Settings
 
 __all__ = [
@@ -83,20 +82,18 @@ class HelpCenterIndex(ChromaCollection):
     def __init__(
         self,
         settings: Settings,
-        client: ClientAPI | None = None,
-        embedder: Embedder | None = None,
-        collection_name: str | None = None,
+        *,
         query_encoder: QueryEncoder | None = None,
+        **parts: Unpack[CollectionParts],
     ) -> None:
-        super().__init__(settings, client, embedder, collection_name)
-        self._own_client = client is None  # only a client we opened ourselves may be reopened
+        super().__init__(settings, **parts)
+        self._own_client = parts.get("client") is None  # only a client we opened ourselves may be reopened
         self._query_encoder = query_encoder
         self._bm25: Snapshot | None = None  # the BM25 snapshot of the current revision
         self._revision: str | None = None
         self._stamp: tuple[int, int] | None = None  # database file (mtime, size) when _current was read
         self._current: Collection | None = None
         self._lock = threading.Lock()
-
 
     def _write_metadata(self, collection: Collection) -> None:
         # modify() replaces the whole metadata dict, so always write every key; a new revision tells every

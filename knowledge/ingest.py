@@ -126,22 +126,13 @@ def embed_and_write(
 ) -> None:
     if not items:
         return
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeRemainingColumn
+    from knowledge.progress import progress_bar
 
     step = max(1, batch_size) * 4
     # Longest first over the whole run (not only inside each write batch): batches of similar length
     # waste less work on padding, as SentenceTransformer.encode itself does for one big call.
     items = sorted(items, key=lambda item: len(item[1].embedding_text), reverse=True)
-    with Progress(
-        TextColumn("[bold]embedding chunks"),
-        BarColumn(),
-        MofNCompleteColumn(),
-        TimeRemainingColumn(),
-        console=Console(stderr=True),
-        disable=not progress,
-        transient=False,
-    ) as bar:
+    with progress_bar("[bold]embedding chunks", remaining=True, show=progress) as bar:
         task = bar.add_task("embed", total=len(items))
 
         def write(batch: list[tuple[str, Chunk, dict[str, Any]]], vectors: Any) -> None:

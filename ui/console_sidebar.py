@@ -4,8 +4,12 @@ profile, orders, history and effort."""
 
 from __future__ import annotations
 
+from collections.abc import Callable
+from typing import Any
+
 import pandas as pd
 import streamlit as st
+from streamlit.delta_generator import DeltaGenerator
 
 from ui import console_desk_views as desk_views
 from ui import console_views as views
@@ -61,45 +65,40 @@ def suggestion_card(
                 ticked = st.checkbox("I checked this change", key=f"confirm-{sid}-{i}", disabled=not can_send)
                 confirmed = confirmed and ticked
         usable = can_send and confirmed
+
+        def decide(column: DeltaGenerator, label: str, key: str, choice: str, **options: Any) -> None:
+            """A button that sends (accepted, edited) or rejects this draft."""
+            args = (client, conversation_id, sid, choice)
+            column.button(label, key=key, on_click=do_decide, args=args, **options)
+
+        def editing(on: bool) -> Callable[[], None]:
+            return lambda: st.session_state.update({f"editing-{sid}": on})
+
         if st.session_state.get(f"editing-{sid}", False):
             st.text_area("Edit the draft", value=suggestion.draft_text, key=f"edit-text-{sid}", height=140)
             edit_cols = st.columns(2)
-            edit_cols[0].button(
+            decide(
+                edit_cols[0],
                 "Send edited",
-                key=f"send-edited-{sid}",
+                f"send-edited-{sid}",
+                "edited",
                 type="primary",
                 disabled=not usable,
-                on_click=do_decide,
-                args=(client, conversation_id, sid, "edited"),
             )
-            edit_cols[1].button(
-                "Cancel",
-                key=f"cancel-edit-{sid}",
-                on_click=lambda: st.session_state.update({f"editing-{sid}": False}),
-            )
+            edit_cols[1].button("Cancel", key=f"cancel-edit-{sid}", on_click=editing(False))
         else:
             cols = st.columns(3)
-            cols[0].button(
+            decide(
+                cols[0],
                 "Send",
-                key=f"accept-{sid}",
+                f"accept-{sid}",
+                "accepted",
                 type="primary",
                 disabled=not usable,
                 help="Send as is",
-                on_click=do_decide,
-                args=(client, conversation_id, sid, "accepted"),
             )
-            cols[1].button(
-                "Edit",
-                key=f"edit-{sid}",
-                disabled=not usable,
-                on_click=lambda: st.session_state.update({f"editing-{sid}": True}),
-            )
-            cols[2].button(
-                "Reject",
-                key=f"reject-{sid}",
-                on_click=do_decide,
-                args=(client, conversation_id, sid, "rejected"),
-            )
+            cols[1].button("Edit", key=f"edit-{sid}", disabled=not usable, on_click=editing(True))
+            decide(cols[2], "Reject", f"reject-{sid}", "rejected")
 
 
 def suggestions_tab(client: DeskClient, detail: ConversationDetail, can_send: bool) -> None:

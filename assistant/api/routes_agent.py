@@ -251,8 +251,7 @@ async def me(state: State, agent: AgentName) -> dict[str, Any]:
     responses={404: {"model": ErrorResponse, "description": "This agent is not on the desk"}},
 )
 async def set_my_status(body: StatusRequest, state: State, agent: AgentName) -> DeskAgent:
-    result: DeskAgent = await call(state.service.router.set_status, agent, body.status)
-    return result
+    return await call(state.service.router.set_status, agent, body.status)
 
 
 @router.post(

@@ -3,7 +3,8 @@ business hours and a lead webhook; agents with capacity, working hours and statu
 
 from __future__ import annotations
 
-from typing import Annotated, Any
+from collections.abc import Callable
+from typing import Annotated, Any, TypeVar
 
 from fastapi import HTTPException, Path, Query
 
@@ -18,6 +19,7 @@ from assistant.routing.models import Stage
 from assistant.routing.notices import languages
 from assistant.routing.sla import BAND_NAMES
 
+T = TypeVar("T")
 MacroId = Annotated[int, Path(ge=1, lt=2**31, description="The macro's id")]
 router = agent_router(
     "desk",
@@ -36,6 +38,12 @@ def _may_save(state: State, agent: str, path_id: str, body_id: str, what: str) -
     require_manager(state, agent)
     if path_id != body_id:
         raise HTTPException(status_code=422, detail=f"the {what} in the path and in the body differ")
+
+
+async def _as_manager(state: State, agent: str, change: Callable[..., T], *args: Any) -> T:
+    """A change only a desk manager may make, run off the event loop like every call."""
+    require_manager(state, agent)
+    return await call(change, *args)
 
 
 @router.get(
@@ -59,30 +67,26 @@ async def config(state: State) -> dict[str, Any]:
 # --- teams -----------------------------------------------------------------------------------------
 @router.get("/teams", summary="Teams with their skills, hours and members", response_model=list[Team])
 async def list_teams(state: State) -> list[Team]:
-    result: list[Team] = await call(state.service.router.directory.teams)
-    return result
+    return await call(state.service.router.directory.teams)
 
 
 @router.put("/teams/{team_id}", summary="Create or update a team", response_model=Team)
 async def save_team(team_id: str, body: TeamSpec, state: State, agent: AgentName) -> Team:
     _may_save(state, agent, team_id, body.id, "team id")
-    result: Team = await call(state.service.router.directory.save_team, body)
-    return result
+    return await call(state.service.router.directory.save_team, body)
 
 
 @router.delete(
     "/teams/{team_id}", summary="Delete a team (refused while it has open conversations)", status_code=204
 )
 async def delete_team(team_id: str, state: State, agent: AgentName) -> None:
-    require_manager(state, agent)
-    await call(state.service.router.directory.delete_team, team_id)
+    await _as_manager(state, agent, state.service.router.directory.delete_team, team_id)
 
 
 # --- agents ----------------------------------------------------------------------------------------
 @router.get("/agents", summary="Agents: status, capacity, load, teams", response_model=list[DeskAgent])
 async def list_agents(state: State) -> list[DeskAgent]:
-    result: list[DeskAgent] = await call(state.service.router.directory.agents)
-    return result
+    return await call(state.service.router.directory.agents)
 
 
 @router.put(
@@ -92,16 +96,14 @@ async def save_agent(name: str, body: AgentSpec, state: State, agent: AgentName)
     _may_save(state, agent, name, body.name, "agent name")
     if body.name not in state.settings.agent_keys:
         raise HTTPException(status_code=422, detail=f"{body.name!r} has no agent key (settings.agent_keys)")
-    result: DeskAgent = await call(state.service.router.directory.save_agent, body)
-    return result
+    return await call(state.service.router.directory.save_agent, body)
 
 
 @router.delete(
     "/agents/{name}", summary="Remove an agent (refused while they hold conversations)", status_code=204
 )
 async def delete_agent(name: str, state: State, agent: AgentName) -> None:
-    require_manager(state, agent)
-    await call(state.service.router.directory.delete_agent, name)
+    await _as_manager(state, agent, state.service.router.directory.delete_agent, name)
 
 
 @router.post(
@@ -112,14 +114,12 @@ async def delete_agent(name: str, state: State, agent: AgentName) -> None:
 async def set_status(name: str, body: StatusRequest, state: State, agent: AgentName) -> DeskAgent:
     if name != agent:
         require_manager(state, agent)
-    result: DeskAgent = await call(state.service.router.set_status, name, body.status)
-    return result
+    return await call(state.service.router.set_status, name, body.status)
 
 
 @router.post("/sweep", summary="Run the desk's clock work now (opening, re-assignment, SLA escalation)")
 async def sweep(state: State, agent: AgentName) -> dict[str, Any]:
-    require_manager(state, agent)
-    report = await call(state.service.router.sweep)
+    report = await _as_manager(state, agent, state.service.router.sweep)
     return report.as_dict()
 
 
@@ -138,14 +138,12 @@ async def list_macros(
 
 @router.post("/macros", summary="Add a canned response", response_model=Macro, status_code=201)
 async def create_macro(body: MacroSpec, state: State, agent: AgentName) -> Macro:
-    result: Macro = await call(state.service.router.macros.create, body, agent)
-    return result
+    return await call(state.service.router.macros.create, body, agent)
 
 
 @router.delete("/macros/{macro_id}", summary="Delete a canned response", status_code=204)
 async def delete_macro(macro_id: MacroId, state: State, agent: AgentName) -> None:
-    require_manager(state, agent)
-    await call(state.service.router.macros.delete, macro_id)
+    await _as_manager(state, agent, state.service.router.macros.delete, macro_id)
 
 
 @router.get(

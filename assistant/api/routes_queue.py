@@ -13,7 +13,6 @@ from assistant.api.routes_agent import call
 from assistant.api.schemas import ErrorResponse
 from assistant.api.schemas_desk import CesOut, CesRequest, CloseOut, QueueStatusOut
 
-router = APIRouter(prefix="/v1/conversations", tags=["customer"], dependencies=[Depends(limit_ip)])
 DOC: dict[int | str, dict[str, Any]] = {
     404: {
         "model": ErrorResponse,
@@ -21,13 +20,16 @@ DOC: dict[int | str, dict[str, Any]] = {
     },
     429: {"model": ErrorResponse, "description": "Rate limited"},
 }
+# Every route documents DOC's answers (the router adds them to each route's own).
+router = APIRouter(
+    prefix="/v1/conversations", tags=["customer"], dependencies=[Depends(limit_ip)], responses=DOC
+)
 
 
 @router.get(
     "/{conversation_id}/queue",
     summary="Queue position, expected wait and opening hours, in the customer's language",
     response_model=QueueStatusOut,
-    responses=DOC,
 )
 async def queue_status(conversation: CustomerConversation, state: State) -> dict[str, Any]:
     status = await call(state.service.router.queue_status, conversation.id)
@@ -38,7 +40,6 @@ async def queue_status(conversation: CustomerConversation, state: State) -> dict
     "/{conversation_id}/close",
     summary="The customer ends the conversation; the answer carries the CES question",
     response_model=CloseOut,
-    responses=DOC,
 )
 async def close(conversation: CustomerConversation, state: State) -> dict[str, Any]:
     def run() -> dict[str, Any]:
@@ -55,11 +56,9 @@ async def close(conversation: CustomerConversation, state: State) -> dict[str, A
     "/{conversation_id}/ces",
     summary="The Customer Effort Score question (1-7) and whether it was answered",
     response_model=CesOut,
-    responses=DOC,
 )
 async def ces_question(conversation: CustomerConversation, state: State) -> dict[str, Any]:
-    result: dict[str, Any] = await call(state.service.router.feedback.question, conversation.id)
-    return result
+    return await call(state.service.router.feedback.question, conversation.id)
 
 
 @router.post(
@@ -68,11 +67,9 @@ async def ces_question(conversation: CustomerConversation, state: State) -> dict
     response_model=CesOut,
     status_code=201,
     responses={
-        **DOC,
         409: {"model": ErrorResponse, "description": "Not closed yet, or already answered"},
         422: {"model": ErrorResponse, "description": "A score outside 1-7"},
     },
 )
 async def answer_ces(body: CesRequest, conversation: CustomerConversation, state: State) -> dict[str, Any]:
-    result: dict[str, Any] = await call(state.service.router.feedback.answer, conversation.id, body.score)
-    return result
+    return await call(state.service.router.feedback.answer, conversation.id, body.score)

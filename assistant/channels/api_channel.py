@@ -64,16 +64,7 @@ class ApiChannelAdapter:
         if text is not None and not isinstance(text, str):
             raise base.PayloadError("'text' must be a string")
         name = user.get("name") if isinstance(user.get("name"), str) else None
-        cleaned = (text or "").strip()
-        return InboundMessage(
-            channel=self.name,
-            provider_id=message_id[:255],
-            sender_kind=self.identity_kind,
-            sender=user_id,
-            text=cleaned[:4000],
-            kind="text" if cleaned else "unsupported",
-            display_name=name,
-        )
+        return InboundMessage.text_from(self, message_id, user_id, text, 4000, display_name=name)
 
     def deliver(self, recipient: str, message: OutboundMessage) -> Delivered:
         s = self.settings

@@ -79,6 +79,31 @@ class InboundMessage:
         return asdict(self)
 
     @classmethod
+    def text_from(
+        cls,
+        channel: ChannelAdapter,
+        provider_id: str,
+        sender: str,
+        text: str | None,
+        max_chars: int,
+        display_name: str | None = None,
+        received_at: str | None = None,
+    ) -> InboundMessage:
+        """A chat message from `channel`: its text stripped and cut to the channel's length, `unsupported`
+        when there is none (a picture or voice note is answered politely: "I can only read text here")."""
+        cleaned = (text or "").strip()
+        return cls(
+            channel=channel.name,
+            provider_id=provider_id[:255],
+            sender_kind=channel.identity_kind,
+            sender=sender,
+            text=cleaned[:max_chars],
+            kind="text" if cleaned else "unsupported",
+            display_name=display_name,
+            received_at=received_at,
+        )
+
+    @classmethod
     def from_dict(cls, data: dict[str, Any]) -> InboundMessage:
         values = dict(data)
         values["attachments"] = [Attachment(**a) for a in values.get("attachments", [])]

@@ -10,9 +10,9 @@ from sqlalchemy import select, update
 from sqlalchemy.exc import IntegrityError
 
 from assistant.channels.base import InboundMessage
-from assistant.channels.leases import claim_rows
+from assistant.channels.leases import claim_rows, newest_rows
 from assistant.channels.models import InboundRow
-from assistant.db import session_factory
+from assistant.db import get_row, session_factory
 
 MAX_ATTEMPTS = 3
 
@@ -134,21 +134,20 @@ class Inbox:
 
     def get(self, row_id: int) -> InboundRecord:
         with self._sessions() as session:
-            row = session.get(InboundRow, row_id)
-            if row is None:
-                raise LookupError(f"inbound message {row_id} not found")
+            row = get_row(session, InboundRow, row_id, LookupError(f"inbound message {row_id} not found"))
             return _record(row)
 
     def list(
         self, status: str | None = None, conversation_id: str | None = None, limit: int = 100
     ) -> list[InboundRecord]:
-        with self._sessions() as session:
-            stmt = select(InboundRow).order_by(InboundRow.id.desc()).limit(limit)
-            if status is not None:
-                stmt = stmt.where(InboundRow.status == status)
-            if conversation_id is not None:
-                stmt = stmt.where(InboundRow.conversation_id == conversation_id)
-            return [_record(r) for r in session.scalars(stmt).all()]
+        return newest_rows(
+            self._sessions,
+            InboundRow,
+            _record,
+            limit,
+            None if status is None else InboundRow.status == status,
+            None if conversation_id is None else InboundRow.conversation_id == conversation_id,
+        )
 
     def count(self, channel: str | None = None) -> int:
         from sqlalchemy import func

@@ -18,6 +18,20 @@ from assistant.db import session_factory
 T = TypeVar("T")
 
 
+def newest_rows(
+    sessions: sessionmaker[Session],
+    table: Any,
+    convert: Callable[[Any], T],
+    limit: int,
+    *conditions: ColumnElement[bool] | None,
+) -> list[T]:
+    """At most `limit` rows of `table`, newest (highest id) first, that meet every condition (None: not
+    asked), converted."""
+    with sessions() as session:
+        stmt = select(table).where(*(c for c in conditions if c is not None)).order_by(table.id.desc())
+        return [convert(row) for row in session.scalars(stmt.limit(limit)).all()]
+
+
 def claim_rows(
     sessions: sessionmaker[Session],
     table: Any,

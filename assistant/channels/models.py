@@ -10,7 +10,7 @@ from sqlalchemy import JSON, DateTime, ForeignKey, Index, Integer, String, Text
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.db import Base
-from assistant.store.models import utcnow
+from assistant.store.models import Timestamps, utcnow
 
 
 class InboundRow(Base):
@@ -35,7 +35,7 @@ class InboundRow(Base):
     processed_at: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
 
 
-class DeliveryRow(Base):
+class DeliveryRow(Timestamps, Base):
     __tablename__ = "chan_deliveries"
     __table_args__ = (
         Index("ix_chan_deliveries_conversation_seq", "conversation_id", "message_seq", unique=True),
@@ -54,8 +54,6 @@ class DeliveryRow(Base):
     last_error: Mapped[str | None] = mapped_column(Text, nullable=True)
     provider_id: Mapped[str | None] = mapped_column(String(255), nullable=True)
     locked_until: Mapped[datetime | None] = mapped_column(DateTime(timezone=True), nullable=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class ThreadRefRow(Base):

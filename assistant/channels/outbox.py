@@ -10,9 +10,9 @@ from typing import Any
 from sqlalchemy import and_, select, update
 from sqlalchemy.exc import IntegrityError
 
-from assistant.channels.leases import claim_rows
+from assistant.channels.leases import claim_rows, newest_rows
 from assistant.channels.models import DeliveryRow
-from assistant.db import session_factory
+from assistant.db import columns, get_row, session_factory
 from assistant.store.models import ConversationRow, MessageRole, MessageRow
 
 DELIVERED_CHANNELS = ("email", "whatsapp", "sms", "api")
@@ -44,17 +44,10 @@ class Delivery:
     updated_at: datetime
 
     def as_dict(self) -> dict[str, Any]:
-        return {
-            "id": self.id,
-            "conversation_id": self.conversation_id,
-            "message_seq": self.message_seq,
-            "channel": self.channel,
-            "recipient": self.recipient,
-            "status": self.status,
-            "attempts": self.attempts,
-            "last_error": self.last_error,
-            "provider_id": self.provider_id,
-        }
+        """What the console and the API show of a delivery (not its options and times)."""
+        return columns(
+            self, "id conversation_id message_seq channel recipient status attempts last_error provider_id"
+        )
 
 
 def _delivery(row: DeliveryRow) -> Delivery:
@@ -181,9 +174,7 @@ class Outbox:
     def retry(self, delivery_id: int) -> Delivery:
         """An agent asks to send an undelivered message again."""
         with self._sessions.begin() as session:
-            row = session.get(DeliveryRow, delivery_id)
-            if row is None:
-                raise LookupError(f"delivery {delivery_id} not found")
+            row = get_row(session, DeliveryRow, delivery_id, LookupError(f"delivery {delivery_id} not found"))
             row.status, row.attempts, row.next_attempt_at = "pending", 0, datetime.now(UTC)
             session.flush()
             return _delivery(row)
@@ -191,10 +182,11 @@ class Outbox:
     def list(
         self, status: str | None = None, conversation_ids: list[str] | None = None, limit: int = 200
     ) -> list[Delivery]:
-        with self._sessions() as session:
-            stmt = select(DeliveryRow).order_by(DeliveryRow.id.desc()).limit(limit)
-            if status is not None:
-                stmt = stmt.where(DeliveryRow.status == status)
-            if conversation_ids is not None:
-                stmt = stmt.where(DeliveryRow.conversation_id.in_(conversation_ids))
-            return [_delivery(r) for r in session.scalars(stmt).all()]
+        return newest_rows(
+            self._sessions,
+            DeliveryRow,
+            _delivery,
+            limit,
+            None if status is None else DeliveryRow.status == status,
+            None if conversation_ids is None else DeliveryRow.conversation_id.in_(conversation_ids),
+        )

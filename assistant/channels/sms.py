@@ -50,15 +50,7 @@ class SmsAdapter:
             raise base.PayloadError("NumMedia must be a number") from exc
         if media < 0:
             raise base.PayloadError("NumMedia must not be negative")
-        # A picture or voice note without text is answered politely: "I can only read text here".
-        return InboundMessage(
-            channel=self.name,
-            provider_id=sid[:255],
-            sender_kind=self.identity_kind,
-            sender=sender,
-            text=body[:1600],
-            kind="text" if body else "unsupported",
-        )
+        return InboundMessage.text_from(self, sid, sender, body, 1600)
 
     def deliver(self, recipient: str, message: OutboundMessage) -> Delivered:
         s = self.settings

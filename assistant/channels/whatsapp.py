@@ -84,13 +84,12 @@ class WhatsAppAdapter:
                         raise base.PayloadError("a message lacks 'id' or 'from'")
                     text = _text_of(message)
                     found.append(
-                        InboundMessage(
-                            channel=self.name,
-                            provider_id=str(message["id"])[:255],
-                            sender_kind=self.identity_kind,
-                            sender=str(message["from"]),
-                            text=(text or "").strip()[:4096],
-                            kind="text" if text and text.strip() else "unsupported",
+                        InboundMessage.text_from(
+                            self,
+                            str(message["id"]),
+                            str(message["from"]),
+                            text,
+                            4096,
                             display_name=names.get(str(message["from"])),
                             received_at=str(message.get("timestamp") or "") or None,
                         )

@@ -8,18 +8,16 @@ from sqlalchemy import DateTime, ForeignKey, Index, Integer, String
 from sqlalchemy.orm import Mapped, mapped_column
 
 from assistant.db import Base
-from assistant.store.models import utcnow
+from assistant.store.models import Timestamps, utcnow
 
 
-class ContactRow(Base):
+class ContactRow(Timestamps, Base):
     __tablename__ = "contacts"
 
     id: Mapped[str] = mapped_column(String(36), primary_key=True)
     display_name: Mapped[str | None] = mapped_column(String(200), nullable=True)
     # The shop user this person proved to be (signed token, or a one-time code to the address on file).
     user_id: Mapped[str | None] = mapped_column(String(64), nullable=True, index=True)
-    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
-    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
 
 
 class IdentityRow(Base):

@@ -17,7 +17,7 @@ from sqlalchemy.orm import Session
 
 from assistant.contacts.identities import PROOF_RANK, normalise, stronger
 from assistant.contacts.models import ContactRow, IdentityRow
-from assistant.db import session_factory
+from assistant.db import get_row, session_factory
 from assistant.store.conversations import Conversation, _conversation
 from assistant.store.models import ConversationRow, utcnow
 
@@ -69,9 +69,7 @@ class ContactStore:
 
     @staticmethod
     def _contact(session: Session, contact_id: str) -> Contact:
-        row = session.get(ContactRow, contact_id)
-        if row is None:
-            raise ContactNotFound(contact_id)
+        row = get_row(session, ContactRow, contact_id, ContactNotFound(contact_id))
         identities = session.scalars(
             select(IdentityRow).where(IdentityRow.contact_id == contact_id).order_by(IdentityRow.id)
         ).all()
@@ -81,9 +79,7 @@ class ContactStore:
 
     def identity(self, identity_id: int) -> Identity:
         with self._sessions() as session:
-            row = session.get(IdentityRow, identity_id)
-            if row is None:
-                raise ContactNotFound(f"identity {identity_id}")
+            row = get_row(session, IdentityRow, identity_id, ContactNotFound(f"identity {identity_id}"))
             return _identity(row)
 
     def find(self, kind: str, value: str) -> Identity | None:
@@ -162,9 +158,7 @@ class ContactStore:
         if proof not in PROOF_RANK:
             raise ValueError(f"unknown proof {proof!r}")
         with self._sessions.begin() as session:
-            row = session.get(IdentityRow, identity_id)
-            if row is None:
-                raise ContactNotFound(f"identity {identity_id}")
+            row = get_row(session, IdentityRow, identity_id, ContactNotFound(f"identity {identity_id}"))
             if PROOF_RANK[proof] > PROOF_RANK.get(row.proof, 0):
                 row.proof = stronger(row.proof, proof)
                 row.verified_at = utcnow()
@@ -215,9 +209,7 @@ class ContactStore:
         The split identity keeps a shop-signed proof (a token still says who it is) but loses `otp` and
         `agent`, which were proofs of belonging to the contact it leaves."""
         with self._sessions.begin() as session:
-            row = session.get(IdentityRow, identity_id)
-            if row is None:
-                raise ContactNotFound(f"identity {identity_id}")
+            row = get_row(session, IdentityRow, identity_id, ContactNotFound(f"identity {identity_id}"))
             source = session.get(ContactRow, row.contact_id)
             others = session.scalar(
                 select(func.count())

@@ -293,14 +293,9 @@ def change_items(kit: PlannerKit, state: DialogueState, order: dict[str, Any]) -
         wanted = requested_options(state.task_text, variants, current)
         available = [v for v in variants if v.get("available") and v["item_id"] != item["item_id"]]
         option_list = "; ".join(", ".join(str(x) for x in v["options"].values()) for v in available[:8])
+        shown = {"item": item["name"], "options": option_list}  # what either question names
         if not wanted:
-            return kit.say(
-                state,
-                "ask_new_options",
-                item=item["name"],
-                current=", ".join(current.values()),
-                options=option_list,
-            )
+            return kit.say(state, "ask_new_options", current=", ".join(current.values()), **shown)
         target = {**current, **wanted}
         exact = [v for v in available if v["options"] == target]
         close = [v for v in available if all(v["options"].get(k) == val for k, val in wanted.items())]
@@ -308,13 +303,7 @@ def change_items(kit: PlannerKit, state: DialogueState, order: dict[str, Any]) -
             close, key=lambda v: -sum(v["options"].get(k) == val for k, val in current.items())
         )
         if not pick:
-            return kit.say(
-                state,
-                "option_unavailable",
-                item=item["name"],
-                wanted=", ".join(wanted.values()),
-                options=option_list,
-            )
+            return kit.say(state, "option_unavailable", wanted=", ".join(wanted.values()), **shown)
         old_ids.append(item["item_id"])
         new_ids.append(pick[0]["item_id"])
     return Step(

@@ -30,6 +30,17 @@ WAITING = ConversationStatus.WAITING_FOR_HUMAN.value
 HUMAN = ConversationStatus.HUMAN.value
 
 
+def owned_by(agent: str | None, now: datetime) -> dict[str, Any]:
+    """The columns that give a conversation to `agent` (a person has it) or, for None, back to the queue
+    (waiting, nobody's)."""
+    return {
+        "status": WAITING if agent is None else HUMAN,
+        "assigned_agent": agent,
+        "assigned_at": None if agent is None else now,
+        "updated_at": now,
+    }
+
+
 class Attempt(Enum):
     ASSIGNED = "assigned"
     CONVERSATION_GONE = "conversation_gone"  # someone else took it, or it was closed
@@ -231,10 +242,7 @@ class Assigner:
             conversation_id,
             ConversationRow.status == WAITING,
             ConversationRow.assigned_agent.is_(None),
-            status=HUMAN,
-            assigned_agent=agent,
-            assigned_at=now,
-            updated_at=now,
+            **owned_by(agent, now),
         )
         if not taken:
             return Attempt.CONVERSATION_GONE

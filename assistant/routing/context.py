@@ -12,7 +12,7 @@ from sqlalchemy import ColumnElement, update
 from sqlalchemy.orm import Session, sessionmaker
 
 from assistant.db import as_utc as as_utc  # routing's modules read it from here
-from assistant.db import session_factory
+from assistant.db import get_row, session_factory
 from assistant.routing.hours import require_aware
 from assistant.routing.models import DeskEventRow, EventKind
 from assistant.routing.priority import PriorityRule, parse_rules
@@ -69,26 +69,24 @@ class DeskConfig:
     def from_settings(cls, settings: Settings) -> DeskConfig:
         if settings.desk_ageing_per_minute < 0:
             raise InvalidError("desk_ageing_per_minute must not be negative")
+        read: dict[str, Any] = {name: getattr(settings, f"desk_{name}") for name in _AS_SET.split()}
+        read |= {name: float(getattr(settings, f"desk_{name}")) for name in _SECONDS.split()}
         return cls(
-            ageing_per_minute=settings.desk_ageing_per_minute,
-            verified_bonus=settings.desk_verified_bonus,
-            after_hours_bonus=settings.desk_after_hours_bonus,
-            origin_penalty=settings.desk_origin_penalty,
-            max_waiting_per_ip=settings.desk_max_waiting_per_ip,
-            max_waiting_per_contact=settings.desk_max_waiting_per_contact,
+            **read,
             rules=tuple(parse_rules(settings.desk_priority_rules)),
             sla=parse_policy(settings.desk_sla),
-            escalation_boost=settings.desk_escalation_boost,
-            webhook_timeout_s=settings.desk_webhook_timeout_s,
-            reassign_after_s=float(settings.desk_reassign_after_s),
-            asa_window_s=float(settings.desk_asa_window_s),
-            asa_min_samples=settings.desk_asa_min_samples,
-            default_handle_s=float(settings.desk_default_handle_s),
             fallback_wait_s=60.0 * settings.expected_wait_minutes,
-            sweep_interval_s=settings.desk_sweep_interval_s,
             origin_salt=settings.customer_token_secret,
-            unverified_pool_penalty=settings.desk_unverified_pool_penalty,
         )
+
+
+# The DeskConfig fields read from settings.desk_<field>: as they are set, and as seconds (float).
+_AS_SET = (
+    "ageing_per_minute verified_bonus after_hours_bonus origin_penalty max_waiting_per_ip"
+    " max_waiting_per_contact escalation_boost webhook_timeout_s asa_min_samples sweep_interval_s"
+    " unverified_pool_penalty"
+)
+_SECONDS = "reassign_after_s asa_window_s default_handle_s"
 
 
 class DeskDb:
@@ -127,10 +125,7 @@ def log_event(
 
 def conversation_row(session: Session, conversation_id: str) -> ConversationRow:
     """The conversation's row in this session; NotFoundError for an unknown id."""
-    row = session.get(ConversationRow, conversation_id)
-    if row is None:
-        raise NotFoundError("conversation not found")
-    return row
+    return get_row(session, ConversationRow, conversation_id, NotFoundError("conversation not found"))
 
 
 def update_conversation(

@@ -4,13 +4,15 @@ validated, stored, read back. Managed from the console and over the API."""
 from __future__ import annotations
 
 import re
+from collections.abc import Callable
 from datetime import datetime
-from typing import Any
+from typing import Any, TypeVar
 
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import delete, select, update
-from sqlalchemy.orm import Session
+from sqlalchemy.orm import InstrumentedAttribute, Session
 
+from assistant.db import columns, get_row
 from assistant.routing.classify import topics
 from assistant.routing.context import ConflictError, DeskDb, InvalidError, NotFoundError, as_utc
 from assistant.routing.hours import HoursError, parse_hours
@@ -28,6 +30,17 @@ def _hours(value: dict[str, Any] | None) -> dict[str, Any] | None:
     except HoursError as exc:
         raise ValueError(str(exc)) from exc
     return value or None
+
+
+RecordT = TypeVar("RecordT")
+
+
+def _only_known(value: list[str], known: list[str], what: str) -> list[str]:
+    """A team's skills: each one of `known`, sorted, once."""
+    bad = [v for v in value if v not in known]
+    if bad:
+        raise ValueError(f"unknown {what} {bad}; known: {', '.join(known)}")
+    return sorted(set(value))
 
 
 class TeamSpec(BaseModel):
@@ -59,20 +72,12 @@ class TeamSpec(BaseModel):
     @field_validator("topics")
     @classmethod
     def _topics(cls, value: list[str]) -> list[str]:
-        known = topics()
-        bad = [v for v in value if v not in known]
-        if bad:
-            raise ValueError(f"unknown topics {bad}; known: {', '.join(known)}")
-        return sorted(set(value))
+        return _only_known(value, topics(), "topics")
 
     @field_validator("stages")
     @classmethod
     def _stages(cls, value: list[str]) -> list[str]:
-        known = [s.value for s in Stage]
-        bad = [v for v in value if v not in known]
-        if bad:
-            raise ValueError(f"unknown journey stages {bad}; known: {', '.join(known)}")
-        return sorted(set(value))
+        return _only_known(value, [s.value for s in Stage], "journey stages")
 
     @field_validator("hours")
     @classmethod
@@ -133,14 +138,26 @@ def _team(row: TeamRow, members: list[TeamMemberRow]) -> Team:
     )
 
 
+def _all_with_members(
+    session: Session,
+    key: InstrumentedAttribute[str],
+    member_key: InstrumentedAttribute[str],
+    build: Callable[[Any, list[TeamMemberRow]], RecordT],
+) -> list[RecordT]:
+    """Every team (or agent) in `key` order, each built with its memberships (those whose `member_key`
+    is its `key`), in two queries."""
+    rows = session.scalars(select(key.class_).order_by(key)).all()
+    members = session.scalars(select(TeamMemberRow)).all()
+    return [
+        build(row, [m for m in members if getattr(m, member_key.key) == getattr(row, key.key)])
+        for row in rows
+    ]
+
+
 def _agent(row: DeskAgentRow, memberships: list[TeamMemberRow]) -> DeskAgent:
     return DeskAgent(
-        name=row.name,
-        display_name=row.display_name,
+        **columns(row, "name display_name capacity load hours"),
         status=AgentStatus(row.status),
-        capacity=row.capacity,
-        load=row.load,
-        hours=row.hours,
         teams=sorted(m.team_id for m in memberships),
         lead_of=sorted(m.team_id for m in memberships if m.role == MemberRole.LEAD.value),
         last_assigned_at=as_utc(row.last_assigned_at),
@@ -155,15 +172,11 @@ class Directory:
     # --- teams -------------------------------------------------------------------------------------
     def teams(self) -> list[Team]:
         with self.db.sessions() as session:
-            rows = session.scalars(select(TeamRow).order_by(TeamRow.id)).all()
-            members = session.scalars(select(TeamMemberRow)).all()
-            return [_team(r, [m for m in members if m.team_id == r.id]) for r in rows]
+            return _all_with_members(session, TeamRow.id, TeamMemberRow.team_id, _team)
 
     def team(self, team_id: str) -> Team:
         with self.db.sessions() as session:
-            row = session.get(TeamRow, team_id)
-            if row is None:
-                raise NotFoundError(f"team {team_id!r} not found")
+            row = get_row(session, TeamRow, team_id, NotFoundError(f"team {team_id!r} not found"))
             members = session.scalars(select(TeamMemberRow).where(TeamMemberRow.team_id == team_id)).all()
             return _team(row, list(members))
 
@@ -207,15 +220,16 @@ class Directory:
     # --- agents ------------------------------------------------------------------------------------
     def agents(self) -> list[DeskAgent]:
         with self.db.sessions() as session:
-            rows = session.scalars(select(DeskAgentRow).order_by(DeskAgentRow.name)).all()
-            members = session.scalars(select(TeamMemberRow)).all()
-            return [_agent(r, [m for m in members if m.agent_name == r.name]) for r in rows]
+            return _all_with_members(session, DeskAgentRow.name, TeamMemberRow.agent_name, _agent)
 
     def agent(self, name: str) -> DeskAgent:
         with self.db.sessions() as session:
-            row = session.get(DeskAgentRow, name)
-            if row is None:
-                raise NotFoundError(f"agent {name!r} is not on the desk (add it first)")
+            row = get_row(
+                session,
+                DeskAgentRow,
+                name,
+                NotFoundError(f"agent {name!r} is not on the desk (add it first)"),
+            )
             members = session.scalars(select(TeamMemberRow).where(TeamMemberRow.agent_name == name)).all()
             return _agent(row, list(members))
 
@@ -249,9 +263,7 @@ class Directory:
 
     def delete_agent(self, name: str) -> None:
         with self.db.sessions.begin() as session:
-            row = session.get(DeskAgentRow, name)
-            if row is None:
-                raise NotFoundError(f"agent {name!r} is not on the desk")
+            row = get_row(session, DeskAgentRow, name, NotFoundError(f"agent {name!r} is not on the desk"))
             if row.load:
                 raise ConflictError(f"agent {name!r} still holds {row.load} conversation(s)")
             session.execute(delete(TeamMemberRow).where(TeamMemberRow.agent_name == name))

@@ -79,9 +79,7 @@ def repeated_questions(messages: Sequence[Message]) -> int:
     return sum(
         1
         for m in messages
-        if m.role == MessageRole.CUSTOMER
-        and m.guard is not None
-        and m.guard.signals.get("repeats", 0) >= 1
+        if m.role == MessageRole.CUSTOMER and m.guard is not None and m.guard.signals.get("repeats", 0) >= 1
     )
 
 

@@ -13,6 +13,7 @@ from typing import Any
 from sqlalchemy import select, update
 from sqlalchemy.orm import Session
 
+from assistant.db import columns
 from assistant.routing import notices
 from assistant.routing.assign import WAITING, Assigner, Assignment
 from assistant.routing.choose import choose_team
@@ -77,20 +78,13 @@ def origin_of_ip(ip: str, salt: str) -> str:
     return "ip:" + hashlib.sha256(f"{salt}:{ip}".encode()).hexdigest()[:24]
 
 
+@dataclass(eq=False)
 class Handover:
-    def __init__(
-        self,
-        db: DeskDb,
-        assigner: Assigner,
-        queue: QueueView,
-        directory: Directory,
-        orders_of: OrdersOf | None = None,
-    ) -> None:
-        self.db = db
-        self.assigner = assigner
-        self.queue = queue
-        self.directory = directory
-        self.orders_of = orders_of
+    db: DeskDb
+    assigner: Assigner
+    queue: QueueView
+    directory: Directory
+    orders_of: OrdersOf | None = None
 
     # --- what the conversation is about ------------------------------------------------------------------
     def facts(
@@ -168,12 +162,7 @@ class Handover:
         inputs = PriorityInputs(
             severity=float(decision.get("severity", 0.5) or 0.0),
             trigger=str(decision.get("trigger")) if decision.get("trigger") else None,
-            topic=facts.topic,
-            stage=facts.stage,
-            language=facts.language,
-            order_value=facts.order_value,
-            repeat_contact_days=facts.repeat_contact_days,
-            verified=facts.verified,
+            **columns(facts, "topic stage language order_value repeat_contact_days verified"),
         )
         priority = compute_priority(inputs, self.db.config.rules)
         return self.enqueue(

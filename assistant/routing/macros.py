@@ -11,6 +11,7 @@ from typing import Any
 from pydantic import BaseModel, Field, field_validator
 from sqlalchemy import delete, select
 
+from assistant.db import get_row
 from assistant.routing.context import DeskDb, NotFoundError, as_utc
 from assistant.routing.models import MacroRow
 from knowledge.language import fold, tokens
@@ -108,9 +109,7 @@ class MacroStore:
 
     def get(self, macro_id: int) -> Macro:
         with self.db.sessions() as session:
-            row = session.get(MacroRow, macro_id)
-            if row is None:
-                raise NotFoundError(f"macro {macro_id} not found")
+            row = get_row(session, MacroRow, macro_id, NotFoundError(f"macro {macro_id} not found"))
             return self._macro(row)
 
     def create(self, spec: MacroSpec, author: str) -> Macro:

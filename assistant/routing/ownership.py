@@ -5,12 +5,12 @@ system line in the transcript and an event in the log."""
 from __future__ import annotations
 
 from datetime import datetime
-from typing import TypedDict
+from typing import Any, TypedDict, Unpack
 
-from sqlalchemy import select, update
+from sqlalchemy import ColumnElement, select, update
 from sqlalchemy.orm import Session
 
-from assistant.routing.assign import HUMAN, WAITING, Assigner, Attempt, system_note
+from assistant.routing.assign import HUMAN, WAITING, Assigner, Attempt, owned_by, system_note
 from assistant.routing.context import (
     ConflictError,
     DeskDb,
@@ -39,6 +39,15 @@ class TransferTarget(TypedDict, total=False):
     to_agent: str | None
     to_team: str | None
     note: str
+
+
+def _update_or_conflict(
+    session: Session, conversation_id: str, /, *conditions: ColumnElement[bool], **values: Any
+) -> None:
+    """update_conversation, or a ConflictError when the conversation changed meanwhile (a condition no
+    longer holds)."""
+    if not update_conversation(session, conversation_id, *conditions, **values):
+        raise ConflictError("the conversation changed meanwhile; reload it")
 
 
 class Ownership:
@@ -93,10 +102,7 @@ class Ownership:
                 conversation_id,
                 ConversationRow.status != CLOSED,
                 ConversationRow.assigned_agent.is_(None),
-                status=HUMAN,
-                assigned_agent=agent,
-                assigned_at=now,
-                updated_at=now,
+                **owned_by(agent, now),
             )
             if not taken:
                 session.refresh(row)
@@ -139,7 +145,7 @@ class Ownership:
             if row.assigned_agent != agent or row.status != HUMAN:
                 raise ConflictError("only the owning agent can hand back; " + _describe(row))
             self.assigner.release_in(session, row, now, "handed back")
-            done = update_conversation(
+            _update_or_conflict(
                 session,
                 conversation_id,
                 ConversationRow.assigned_agent == agent,
@@ -154,8 +160,6 @@ class Ownership:
                 deferred_until=None,
                 updated_at=now,
             )
-            if not done:
-                raise ConflictError("the conversation changed meanwhile; reload it")
             system_note(session, conversation_id, f"{agent} handed the conversation back.", now)
 
     def close(self, conversation_id: str, agent: str | None, now: datetime | None = None) -> None:
@@ -172,7 +176,7 @@ class Ownership:
             owner = (ConversationRow.assigned_agent.is_(None)) | (
                 ConversationRow.assigned_agent == row.assigned_agent
             )
-            done = update_conversation(
+            _update_or_conflict(
                 session,
                 conversation_id,
                 ConversationRow.status == row.status,
@@ -183,8 +187,6 @@ class Ownership:
                 held=False,
                 updated_at=now,
             )
-            if not done:
-                raise ConflictError("the conversation changed meanwhile; reload it")
             log_event(
                 session,
                 EventKind.CLOSED,
@@ -201,13 +203,12 @@ class Ownership:
         conversation_id: str,
         from_agent: str,
         *,
-        to_agent: str | None = None,
-        to_team: str | None = None,
-        note: str = "",
         now: datetime | None = None,
+        **target: Unpack[TransferTarget],
     ) -> None:
         """Agent to agent (the target needs a free slot) or to a team (back in its queue, keeping its
         place: the original handover time still counts for ageing). A team with no members is refused."""
+        to_agent, to_team, note = target.get("to_agent"), target.get("to_team"), target.get("note", "")
         if (to_agent is None) == (to_team is None):
             raise ConflictError("transfer to exactly one of: an agent, a team")
         now = self.db.now(now)

@@ -20,7 +20,7 @@ from assistant.routing.assign import Assigner, Assignment
 from assistant.routing.context import Clock, DeskConfig, DeskDb, system_clock
 from assistant.routing.directory import DeskAgent, Directory
 from assistant.routing.feedback import Feedback
-from assistant.routing.handover import Handover, HandoverOutcome, OrdersOf
+from assistant.routing.handover import Handover, OrdersOf
 from assistant.routing.macros import MacroStore
 from assistant.routing.models import AgentStatus
 from assistant.routing.notify import Notifier, webhook_notifier
@@ -56,17 +56,10 @@ class Router:
         )
         self.feedback = Feedback(self.db)
         self.macros = MacroStore(self.db)
+        # A customer's handover (guard, transfer tool, or asking for a person): routed to a team's queue.
+        self.hand_over = self.handovers.hand_over
 
     # --- customers -------------------------------------------------------------------------------------
-    def hand_over(
-        self,
-        conversation_id: str,
-        decision: dict[str, object],
-        language: str | None = None,
-        now: datetime | None = None,
-    ) -> HandoverOutcome:
-        return self.handovers.hand_over(conversation_id, decision, language, now)
-
     def queue_status(self, conversation_id: str, now: datetime | None = None) -> QueueStatus:
         self.sweeper.maybe_sweep(now)
         return self.queue.status(conversation_id, now)

@@ -13,7 +13,7 @@ from typing import Any
 
 from sqlalchemy import select
 
-from assistant.routing.assign import HUMAN, WAITING, Assigner, Assignment, system_note
+from assistant.routing.assign import HUMAN, WAITING, Assigner, Assignment, owned_by, system_note
 from assistant.routing.context import DeskDb, as_utc, log_event, update_conversation
 from assistant.routing.handover import Handover
 from assistant.routing.models import DeskEventRow, EventKind, TeamRow
@@ -114,10 +114,7 @@ class Sweeper:
                     ConversationRow.assigned_agent == agent,
                     ConversationRow.status == HUMAN,
                     ConversationRow.first_human_reply_at.is_(None),
-                    status=WAITING,
-                    assigned_agent=None,
-                    assigned_at=None,
-                    updated_at=now,
+                    **owned_by(None, now),
                 )
                 if not done:
                     continue

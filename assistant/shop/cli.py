@@ -32,25 +32,17 @@ def _settings(database_url: str | None) -> Settings:
 
 def _load_into_database(data: ShopData, settings: Settings, replace: bool) -> None:
     """Migrate, then import in one transaction with a progress bar; print the summary."""
-    from rich.console import Console
-    from rich.progress import BarColumn, MofNCompleteColumn, Progress, TextColumn, TimeElapsedColumn
     from sqlalchemy.exc import SQLAlchemyError
 
     from assistant.shop.store import ShopDataError, ShopStore
+    from knowledge.progress import progress_bar
 
     assert settings.database_url is not None  # Settings derives one when none is configured
     store = ShopStore(settings.database_url)
     total = len(data.products) + len(data.users) + len(data.orders)
     try:
         store.migrate()
-        with Progress(
-            TextColumn("importing"),
-            BarColumn(),
-            MofNCompleteColumn(),
-            TimeElapsedColumn(),
-            console=Console(stderr=True),
-            transient=True,
-        ) as bar:
+        with progress_bar("importing", transient=True) as bar:
             task = bar.add_task("import", total=total)
             summary = store.import_data(data, replace=replace, progress=lambda n: bar.advance(task, n))
     except ShopDataError as exc:

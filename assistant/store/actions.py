@@ -12,20 +12,16 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, DateTime, ForeignKey, Integer, String, Text, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from assistant.db import Base, as_utc
-from assistant.store.models import utcnow
+from assistant.db import Base, as_utc, columns
+from assistant.store.models import ConversationPart, utcnow
 
 
-class ActionRow(Base):
+class ActionRow(ConversationPart, Base):
     __tablename__ = "conv_actions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conv_conversations.id", ondelete="CASCADE"), index=True
-    )
     action_id: Mapped[str] = mapped_column(String(32))
     tool: Mapped[str] = mapped_column(String(64))
     arguments: Mapped[dict[str, Any]] = mapped_column(JSON, default=dict)
@@ -51,19 +47,15 @@ class ActionRecord(BaseModel):
     reported_seq: int | None = None
 
 
+_ACTION_COLUMNS = "id conversation_id action_id tool status result error reported_seq"
+
+
 def _record(row: ActionRow) -> ActionRecord:
     return ActionRecord(
-        id=row.id,
-        conversation_id=row.conversation_id,
-        action_id=row.action_id,
-        tool=row.tool,
+        **columns(row, _ACTION_COLUMNS),
         arguments=dict(row.arguments or {}),
-        status=row.status,
-        result=row.result,
-        error=row.error,
         created_at=as_utc(row.created_at) or row.created_at,
         finished_at=as_utc(row.finished_at),
-        reported_seq=row.reported_seq,
     )
 
 

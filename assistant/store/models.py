@@ -27,6 +27,23 @@ def utcnow() -> datetime:
     return datetime.now(UTC)
 
 
+class ConversationPart:
+    """The first columns (sort_order) of a row that belongs to one conversation and goes with it: its own
+    id, the conversation's."""
+
+    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True, sort_order=-2)
+    conversation_id: Mapped[str] = mapped_column(
+        ForeignKey("conv_conversations.id", ondelete="CASCADE"), index=True, sort_order=-1
+    )
+
+
+class Timestamps:
+    """When a row was added and last changed (both now at first; the code that changes it sets the second)."""
+
+    created_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+    updated_at: Mapped[datetime] = mapped_column(DateTime(timezone=True), default=utcnow)
+
+
 class ConversationStatus(StrEnum):
     BOT = "bot"
     WAITING_FOR_HUMAN = "waiting_for_human"
@@ -118,13 +135,9 @@ class MessageRow(Base):
     conversation: Mapped[ConversationRow] = relationship(back_populates="messages")
 
 
-class SuggestionRow(Base):
+class SuggestionRow(ConversationPart, Base):
     __tablename__ = "conv_suggestions"
 
-    id: Mapped[int] = mapped_column(Integer, primary_key=True, autoincrement=True)
-    conversation_id: Mapped[str] = mapped_column(
-        ForeignKey("conv_conversations.id", ondelete="CASCADE"), index=True
-    )
     agent: Mapped[str] = mapped_column(String(64))
     draft_index: Mapped[int] = mapped_column(Integer, default=0)
     draft_text: Mapped[str] = mapped_column(Text)

@@ -7,7 +7,7 @@ from typing import Any
 
 from pydantic import BaseModel, Field
 
-from assistant.db import as_utc
+from assistant.db import as_utc, columns
 from assistant.records import Citation, GuardDecision, ToolCallRecord
 from assistant.store.models import (
     ConversationRow,
@@ -98,32 +98,26 @@ class Suggestion(BaseModel):
     decided_at: datetime | None
 
 
+# The columns a record takes over as they are stored (the rest are converted below).
+_CONVERSATION_COLUMNS = (
+    "id channel user_id language assigned_agent takeover priority contact_id identity_id"
+    " origin team_id topic stage band ces_score"  # desk (0003)
+)
+_SUGGESTION_COLUMNS = "id conversation_id agent draft_index draft_text final_text"
+
+
 def _conversation(row: ConversationRow) -> Conversation:
+    times: dict[str, Any] = {name: as_utc(getattr(row, name)) for name in DESK_TIMES}
     return Conversation(
-        id=row.id,
-        channel=row.channel,
+        **columns(row, _CONVERSATION_COLUMNS),
         status=ConversationStatus(row.status),
-        user_id=row.user_id,
-        language=row.language,
-        assigned_agent=row.assigned_agent,
-        takeover=row.takeover,
-        priority=row.priority,
         waiting_since=as_utc(row.waiting_since),
         created_at=as_utc(row.created_at) or row.created_at,
         updated_at=as_utc(row.updated_at) or row.updated_at,
-        contact_id=row.contact_id,
-        identity_id=row.identity_id,
-        # desk (0003)
-        origin=row.origin,
-        team_id=row.team_id,
-        topic=row.topic,
-        stage=row.stage,
-        band=row.band,
         held=bool(row.held),
         escalation_level=row.escalation_level or 0,
         handovers=row.handovers or 0,
-        ces_score=row.ces_score,
-        **{name: as_utc(getattr(row, name)) for name in DESK_TIMES},
+        **times,
     )
 
 
@@ -143,16 +137,11 @@ def _message(row: MessageRow) -> Message:
 
 def _suggestion(row: SuggestionRow) -> Suggestion:
     return Suggestion(
-        id=row.id,
-        conversation_id=row.conversation_id,
-        agent=row.agent,
-        draft_index=row.draft_index,
-        draft_text=row.draft_text,
+        **columns(row, _SUGGESTION_COLUMNS),
         citations=list(row.citations or []),
         tool_results=list(row.tool_results or []),
         proposed_actions=list(row.proposed_actions or []),
         choice=SuggestionChoice(row.choice),
-        final_text=row.final_text,
         created_at=as_utc(row.created_at) or row.created_at,
         decided_at=as_utc(row.decided_at),
     )

@@ -14,7 +14,16 @@ from pydantic import Field, StringConstraints
 
 from assistant.shop.schema import Address, Order, Product, User
 from assistant.tools import policies, wording
-from assistant.tools.base import ToolArgs, ToolContext, ToolKind, tool
+from assistant.tools.base import (
+    Describer,
+    Reporter,
+    ToolArgs,
+    ToolContext,
+    ToolFunction,
+    ToolKind,
+    ToolSpec,
+    tool,
+)
 from assistant.tools.lookups import Id, OrderIdArgs
 
 WRITE = ToolKind.WRITE
@@ -43,14 +52,7 @@ class AddressArgs(ToolArgs):
     )
 
     def to_address(self) -> Address:
-        return Address(
-            address1=self.address1,
-            address2=self.address2,
-            city=self.city,
-            country=self.country,
-            state=self.state,
-            zip=self.zip,
-        )
+        return Address(**self.model_dump(include=set(Address.model_fields)))
 
 
 class OrderAddressArgs(AddressArgs):
@@ -89,6 +91,14 @@ class ReturnArgs(OrderIdArgs):
     )
 
 
+def _write(
+    args_model: type[ToolArgs], describe: Describer, report: Reporter, statuses: frozenset[str] = frozenset()
+) -> Callable[[ToolFunction], ToolSpec]:
+    """A WRITE tool: how the change is put to the customer for their yes, how the done change is reported
+    and, for an order, the statuses it needs."""
+    return tool(WRITE, args_model, statuses=statuses, describe=describe, report=report)
+
+
 def _products_of(ctx: ToolContext, product_ids: set[str]) -> dict[str, Product]:
     products = {}
     for product_id in product_ids:
@@ -120,13 +130,7 @@ def _changed_items(
     )
 
 
-@tool(
-    WRITE,
-    CancelArgs,
-    statuses=PENDING_ONLY,
-    describe=wording.describe_cancel,
-    report=wording.report_cancel,
-)
+@_write(CancelArgs, wording.describe_cancel, wording.report_cancel, PENDING_ONLY)
 def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
     """Cancel a pending order. If the order is already processed or delivered, it cannot be cancelled.
     The agent needs to explain the cancellation detail and ask for explicit user confirmation (yes/no) to
@@ -139,26 +143,14 @@ def cancel_pending_order(ctx: ToolContext, args: CancelArgs) -> dict[str, Any]:
     return _saved(ctx, policies.plan_cancel(order, user, args.reason), user)
 
 
-@tool(
-    WRITE,
-    OrderAddressArgs,
-    statuses=PENDING_ONLY,
-    describe=wording.describe_order_address,
-    report=wording.report_order_address,
-)
+@_write(OrderAddressArgs, wording.describe_order_address, wording.report_order_address, PENDING_ONLY)
 def modify_pending_order_address(ctx: ToolContext, args: OrderAddressArgs) -> dict[str, Any]:
     """Modify the shipping address of a pending order. The agent needs to explain the modification detail
     and ask for explicit user confirmation (yes/no) to proceed."""
     return _saved(ctx, policies.plan_modify_address(ctx.order(args.order_id), args.to_address()))
 
 
-@tool(
-    WRITE,
-    ItemChangeArgs,
-    statuses=PENDING_ONLY,
-    describe=wording.describe_item_change,
-    report=wording.report_item_change,
-)
+@_write(ItemChangeArgs, wording.describe_item_change, wording.report_item_change, PENDING_ONLY)
 def modify_pending_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[str, Any]:
     """Modify items in a pending order to new items of the same product type. For a pending order, this
     function can only be called once. The agent needs to explain the exchange detail and ask for explicit
@@ -166,13 +158,7 @@ def modify_pending_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[s
     return _changed_items(ctx, args, policies.plan_modify_items)
 
 
-@tool(
-    WRITE,
-    PaymentArgs,
-    statuses=PENDING_ONLY,
-    describe=wording.describe_order_payment,
-    report=wording.report_order_payment,
-)
+@_write(PaymentArgs, wording.describe_order_payment, wording.report_order_payment, PENDING_ONLY)
 def modify_pending_order_payment(ctx: ToolContext, args: PaymentArgs) -> dict[str, Any]:
     """Modify the payment method of a pending order. The agent needs to explain the modification detail
     and ask for explicit user confirmation (yes/no) to proceed."""
@@ -181,12 +167,7 @@ def modify_pending_order_payment(ctx: ToolContext, args: PaymentArgs) -> dict[st
     return _saved(ctx, policies.plan_modify_payment(order, user, args.payment_method_id), user)
 
 
-@tool(
-    WRITE,
-    UserAddressArgs,
-    describe=wording.describe_user_address,
-    report=wording.report_user_address,
-)
+@_write(UserAddressArgs, wording.describe_user_address, wording.report_user_address)
 def modify_user_address(ctx: ToolContext, args: UserAddressArgs) -> dict[str, Any]:
     """Modify the default address of a user. The agent needs to explain the modification detail and ask
     for explicit user confirmation (yes/no) to proceed."""
@@ -195,13 +176,7 @@ def modify_user_address(ctx: ToolContext, args: UserAddressArgs) -> dict[str, An
     return new_user.to_tau2()
 
 
-@tool(
-    WRITE,
-    ReturnArgs,
-    statuses=DELIVERED_ONLY,
-    describe=wording.describe_return,
-    report=wording.report_return,
-)
+@_write(ReturnArgs, wording.describe_return, wording.report_return, DELIVERED_ONLY)
 def return_delivered_order_items(ctx: ToolContext, args: ReturnArgs) -> dict[str, Any]:
     """Return some items of a delivered order. The order status will be changed to 'return requested'.
     The agent needs to explain the return detail and ask for explicit user confirmation (yes/no) to
@@ -210,13 +185,7 @@ def return_delivered_order_items(ctx: ToolContext, args: ReturnArgs) -> dict[str
     return _saved(ctx, policies.plan_return(order, ctx.owner(order), args.item_ids, args.payment_method_id))
 
 
-@tool(
-    WRITE,
-    ItemChangeArgs,
-    statuses=DELIVERED_ONLY,
-    describe=wording.describe_exchange,
-    report=wording.report_item_change,
-)
+@_write(ItemChangeArgs, wording.describe_exchange, wording.report_item_change, DELIVERED_ONLY)
 def exchange_delivered_order_items(ctx: ToolContext, args: ItemChangeArgs) -> dict[str, Any]:
     """Exchange items in a delivered order to new items of the same product type. For a delivered order,
     return or exchange can be only done once by the agent. The agent needs to explain the exchange detail

@@ -234,9 +234,7 @@ def test_demo_no_serve_builds_once_and_prints_the_how_to(tmp_path: Path, monkeyp
 
     monkeypatch.setenv("PARLEY_DATA_DIR", str(tmp_path / "demo"))
     # Two articles instead of the whole help centre: the same code path, a fraction of the embedding.
-    articles = [
-        ui.demo.SAMPLE_DATA / "help_center" / f for f in ("shipping-times.md", "cancel-order.md")
-    ]
+    articles = [ui.demo.SAMPLE_DATA / "help_center" / f for f in ("shipping-times.md", "cancel-order.md")]
     monkeypatch.setattr(ui.demo, "sample_sources", lambda: articles)
     first = runner.invoke(app, ["demo", "--no-serve"])
     assert first.exit_code == 0, first.output

@@ -7,9 +7,7 @@
   "use strict";
   window.__parleyParts = window.__parleyParts || {};
 
-  window.__parleyParts.desk = function (P) {
-    var state = P.state;
-    var dom = P.dom;
+  window.__parleyParts.desk = function (P, config, state, dom) {
     var QUEUE_REFRESH_MS = 10000;
     var watching = false;
     var lastQueueText = "";

@@ -7,10 +7,7 @@
   "use strict";
   window.__parleyParts = window.__parleyParts || {};
 
-  window.__parleyParts.net = function (P) {
-    var config = P.config;
-    var state = P.state;
-    var dom = P.dom;
+  window.__parleyParts.net = function (P, config, state, dom) {
     var MAX_BACKOFF_MS = 30000;
 
     function sleep(ms) {

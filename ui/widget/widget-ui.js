@@ -7,9 +7,7 @@
   "use strict";
   window.__parleyParts = window.__parleyParts || {};
 
-  window.__parleyParts.ui = function (P) {
-    var config = P.config;
-    var state = P.state;
+  window.__parleyParts.ui = function (P, config, state) {
 
     // --- DOM helpers (text only) -----------------------------------------------------------------
     function el(tag, className, text) {

@@ -59,9 +59,10 @@
     parts.i18n(P, script); // P.t(key): the interface's words in the page's language
     P.config.title = P.config.title || P.t("help");
     P.config.greeting = P.config.greeting || P.t("greeting");
-    parts.ui(P);
-    parts.net(P);
-    parts.desk(P);
+    // Each part gets the widget and its config and state; net and desk also the DOM that ui builds.
+    ["ui", "net", "desk"].forEach(function (name) {
+      parts[name](P, P.config, P.state, P.dom);
+    });
     wire();
   }
 
