@@ -420,8 +420,7 @@ class SupportService:
     def _run(self, run_input: Any, turn: Turn, on_token: TokenCallback | None) -> Any:
         if on_token is not None:
             on_token = _capped(on_token, self.settings.max_reply_chars)
-        turn.thread.forget()
-        try:
+        try:  # the thread changes: what was read of it before is stale
             return run_agent(self.parts.agent, run_input, turn.config, turn.context, on_token)
         finally:
             turn.thread.forget()
