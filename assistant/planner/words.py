@@ -80,6 +80,22 @@ def glossary() -> dict[str, frozenset[str]]:
     return {word: frozenset(others) for word, others in table.items()}
 
 
+@lru_cache(maxsize=8)
+def glossary_by_stem(language: str) -> dict[str, frozenset[str]]:
+    """The glossary keyed by each word's stem in `language`, so another form of a listed word finds its
+    translations too ("ouverts" -> "ouvert" -> "open")."""
+    table: dict[str, set[str]] = {}
+    for word, others in glossary().items():
+        table.setdefault(stem(word, language), set()).update(others | {word})
+    return {key: frozenset(words) for key, words in table.items()}
+
+
+def translations(word: str, language: str) -> frozenset[str]:
+    """The glossary's words that mean the same as `word` (found by the word itself or by its stem)."""
+    by_stem = glossary_by_stem(language).get(stem(word, language), frozenset())
+    return glossary().get(word, frozenset()) | by_stem
+
+
 def within_edits(a: str, b: str, limit: int) -> bool:
     """Damerau-Levenshtein distance (adjacent swaps count once) of a and b is at most `limit`."""
     if abs(len(a) - len(b)) > limit:
@@ -121,10 +137,9 @@ class PassageWords:
         """The folded question word, its stem, a glossary translation, or a near spelling (a typo)."""
         if word in self.words or stem(word, language) in self.stems:
             return True
-        translations = glossary().get(word, frozenset())
         if any(
             t in self.words or any(stem(t, lang) in self.stems for lang in SUPPORTED_LANGUAGES)
-            for t in translations
+            for t in translations(word, language)
         ):
             return True
         limit = typo_limit(word)

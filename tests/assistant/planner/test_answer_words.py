@@ -32,6 +32,28 @@ def test_typos_translations_and_stems_count_as_mentioned_but_other_words_do_not(
     assert within_edits("retrun", "return", 1) and not within_edits("wrap", "warp", 0)
 
 
+def test_another_form_of_a_glossary_word_finds_its_translations() -> None:
+    # "ouverts" is not in the glossary, "ouvert" is: its stem finds the group (open, ouvert, geopend).
+    hours = PassageWords([("We are open Monday to Friday, 9:00 to 17:00.", "en")])
+    assert hours.mentions("ouverts", "fr") and hours.mentions("geopend", "nl")
+    assert not hours.mentions("fermes", "fr")
+
+
+def test_coverage_is_that_of_the_best_single_passage() -> None:
+    lantern = {"title": "Caring for outdoor gear", "text": "Store the camping lantern dry.", "score": 0.6}
+    charge = {"title": "Warranty", "text": "Batteries hold their charge for two years.", "score": 0.5}
+    words = ["lantern", "charge", "hours"]
+    # Each word somewhere, none together: a third of the question at best; no passage has "hours".
+    coverage, missing = answerability.passage_coverage(words, "en", [lantern, charge])
+    assert coverage == 1 / 3 and missing == ("hours",)
+    together = {"title": "Lantern", "text": "The lantern lasts 20 hours on one charge.", "score": 0.6}
+    assert answerability.passage_coverage(words, "en", [lantern, together]) == (1.0, ())
+    # A missing word lowers the signal; the same question with the word present does not.
+    assert answerability.passage_coverage(["lantern", "wrap"], "en", [together]) == (0.5, ("wrap",))
+    assert answerability.passage_coverage(["lantern"], "en", [together]) == (1.0, ())
+    assert answerability.passage_coverage([], "en", [together]) == (1.0, ())
+
+
 def test_tables_become_sentences_with_their_headers_and_lists_stay_with_their_lead_in() -> None:
     text = (
         "| Option | Carrier | Transit time |\n|---|---|---|\n"
