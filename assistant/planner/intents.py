@@ -73,6 +73,15 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+def names_an_action(text: str) -> bool:
+    """The words ask for something done: an action's own word ("cancel", "retourneren", "where is") or a
+    request about the customer's order or account ("I'd like", "my order", "ma commande", "ik wil"). A
+    message without them was read as an action by its similarity to the examples alone."""
+    return bool(_FIRST_PERSON_ACTION_RE.search(text)) or any(
+        intent in ACTION_INTENTS and pattern.search(text) for intent, pattern in _RULES
+    )
+
+
 @dataclass(frozen=True)
 class IntentResult:
     intent: str

@@ -65,6 +65,30 @@ def test_a_rule_question_from_a_stranger_is_answered_first(make_planner: Any) ->
     assert step.tool == "search_help_center"
 
 
+def test_a_question_read_as_an_action_is_refused_when_the_help_centre_has_no_answer(
+    make_planner: Any,
+) -> None:
+    # MiniLM's vote alone made these actions; no passage answers them: an honest "I couldn't find that",
+    # not a request for an email. A request in so many words ("my order"), or no question at all, still
+    # goes to sign-in.
+    vegan, gift, rant = (
+        "Zijn jullie producten vegan?",
+        "can you gift wrap my order?",
+        "still nothing, you go round",
+    )
+    planner = make_planner({vegan: "modify_order_items", gift: "modify_order_items", rant: "order_status"})
+    weak = [{**hit, "score": 0.1} for hit in HITS]
+    for text, refused in ((vegan, True), (gift, False), (rant, False)):
+        conversation = (
+            Conversation().customer(text).tool("search_help_center", {"query": text}, {"hits": weak})
+        )
+        step = planner.next_step(conversation.messages)
+        assert (
+            step.failed == refused
+            and (step.text == planner.kit.replies("dont_know", "nl" if refused else "en")) == refused
+        )
+
+
 # --- cancel ------------------------------------------------------------------------------------------
 def test_cancel_asks_the_reason_then_emits_the_write(make_planner: Any) -> None:
     planner = make_planner({"cancel #W0000001": "cancel_order", "I ordered it by mistake": "cancel_order"})
