@@ -163,4 +163,13 @@ class IntentClassifier:
             return IntentResult("question", neighbour.confidence, "default")
         if neighbour.intent in ACTION_INTENTS and general_question:
             return IntentResult("question", neighbour.confidence, "rule")
+        # A pleasantry closes a conversation; a message that asks something ("Puis-je payer en trois fois
+        # sans frais ?") is not one, however close its words are to "merci beaucoup".
+        if neighbour.intent == "thanks" and "?" in stripped:
+            return IntentResult("question", neighbour.confidence, "rule")
+        # Nor is a question about a rule ("hoe laat moet ik bestellen zodat het vandaag nog vertrekt?") an
+        # ask for a person because its words sit near "ik wil een medewerker": real asks name the person
+        # (the rule above, the guard's explicit-request patterns).
+        if neighbour.intent == "human" and general_question and "?" in stripped:
+            return IntentResult("question", neighbour.confidence, "rule")
         return neighbour
