@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from knowledge.language import SUPPORTED_LANGUAGES, fold, stopwords
-from knowledge.lexical import snowball_stemmer
+from knowledge.lexical import snowball_stemmer, synonym_groups
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 
@@ -71,7 +71,10 @@ def stems(text: str, language: str) -> set[str]:
 @cache
 def glossary() -> dict[str, frozenset[str]]:
     """Shop words across languages: folded word -> the folded words that mean the same in en/fr/nl."""
-    groups: list[list[str]] = lexicon().get("glossary", [])
+    # The glossary of answer_words.yaml, and the retrieval's synonyms (knowledge/lexicons/synonyms.txt: "amex"
+    # is mentioned by a passage that says "American Express"); a phrase of several words is mentioned
+    # when all its words are.
+    groups: list[list[str]] = lexicon().get("glossary", []) + [list(g) for g in synonym_groups()]
     table: dict[str, set[str]] = {}
     for group in groups:
         folded = {fold(w) for w in group}
@@ -133,14 +136,18 @@ class PassageWords:
             self.words.update(found)
             self.stems.update(stem(w, language) for w in found)
 
+    def _has(self, term: str) -> bool:
+        """A glossary word or phrase (all of its words) is in the passages, as it is or by its stem."""
+        return all(
+            w in self.words or any(stem(w, lang) in self.stems for lang in SUPPORTED_LANGUAGES)
+            for w in folded_words(term)
+        )
+
     def mentions(self, word: str, language: str) -> bool:
         """The folded question word, its stem, a glossary translation, or a near spelling (a typo)."""
         if word in self.words or stem(word, language) in self.stems:
             return True
-        if any(
-            t in self.words or any(stem(t, lang) in self.stems for lang in SUPPORTED_LANGUAGES)
-            for t in translations(word, language)
-        ):
+        if any(self._has(t) for t in translations(word, language)):
             return True
         limit = typo_limit(word)
         if limit == 0:
