@@ -101,3 +101,23 @@ def test_the_fitted_model_is_package_data_with_one_weight_per_signal() -> None:
     model = answerability.fitted_model()
     assert len(model.weights) == len(answerability.FEATURES) and 0.0 < model.threshold < 1.0
     assert all(np.isfinite(model.weights)) and all(w > 0 for w in model.weights)
+
+
+def test_a_passage_mentions_a_word_by_its_synonym_phrase() -> None:
+    passage = PassageWords([("We accept Visa, Mastercard, American Express and PayPal.", "en")])
+    assert passage.mentions("amex", "en")  # all words of "american express" are there
+    assert not PassageWords([("Express shipping takes one day.", "en")]).mentions("amex", "en")
+
+
+def test_a_sentence_that_points_back_stays_with_the_one_before_it() -> None:
+    text = (
+        "We accept two cancellation reasons:\n\n- **no longer needed**\n- **ordered by mistake**\n\n"
+        "Please choose one of them when you cancel. Other reasons cannot be recorded.\n\n"
+        "Gift cards are not taxed when you buy them, as it happens."
+    )
+    assert sentences(text) == [
+        "We accept two cancellation reasons: no longer needed; ordered by mistake. "
+        "Please choose one of them when you cancel.",
+        "Other reasons cannot be recorded.",
+        "Gift cards are not taxed when you buy them, as it happens.",  # "them" is far in: it reads alone
+    ]
