@@ -121,3 +121,13 @@ def test_a_sentence_that_points_back_stays_with_the_one_before_it() -> None:
         "Other reasons cannot be recorded.",
         "Gift cards are not taxed when you buy them, as it happens.",  # "them" is far in: it reads alone
     ]
+
+
+def test_how_do_i_asks_for_the_way_and_what_happens_next() -> None:
+    assert "procedure" in asks_for("how can I download all the data you have on me")
+    assert "procedure" in asks_for("comment je retourne un article svp")
+    assert "procedure" in asks_for("hoe kan ik iets terugsturen?")
+    assert "procedure" not in asks_for("how long do refunds take?")
+    assert fits("procedure", "Go to Account > Privacy and click Download my data.")
+    assert fits("procedure", "Le statut de la commande devient alors retour demandé.")
+    assert not fits("procedure", "Refunds take 5 to 7 business days.")
