@@ -262,3 +262,26 @@ def test_a_refused_cancellation_says_why_and_what_is_possible_in_french(make_pla
     step = planner.next_step(conversation.messages)
     assert step.failed and "#W0000002" in step.text and "livrée" in step.text and "retourn" in step.text
     assert "Non-pending" not in step.text
+
+
+def test_a_low_search_score_alone_does_not_refuse_what_the_passage_answers(make_planner: Any) -> None:
+    # MiniLM does not know "amex": the payments passage comes first with a low cosine, yet it holds every
+    # word of the question (a synonym, "American Express"); the answerability check decides, not a floor.
+    payments = {
+        "chunk_id": "payments#0",
+        "text": "We accept Visa, Mastercard, American Express and Discover.",
+        "score": 0.25,
+        "article_id": "payment-methods",
+        "title": "Which payment methods do you accept? Amex, Visa",
+        "url": "https://help/payments",
+        "section": None,
+    }
+    planner = make_planner()
+    question = "do you take amex?"
+    conversation = (
+        Conversation()
+        .customer(question)
+        .tool("search_help_center", {"query": question}, {"hits": [payments]})
+    )
+    step = planner.next_step(conversation.messages)
+    assert not step.failed and "American Express" in step.text
