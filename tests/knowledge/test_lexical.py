@@ -51,8 +51,8 @@ def test_bm25_prefers_the_query_language_when_the_help_centre_has_it() -> None:
 def test_a_query_is_also_searched_for_its_phrases_synonyms() -> None:
     # "amex" is the customer's word, "American Express" the help centre's (knowledge/lexicons/synonyms.txt).
     assert analyze_query("do you take amex?", "en") == ["take", "amex", "american", "express"]
-    assert "confirmation link" in synonyms_in("the verification link from sign up doesn't work")
-    assert synonyms_in("Sign-up") and synonyms_in("AMEX card")  # folded, on word boundaries
+    assert "american express" in synonyms_in("do you take amex?")
+    assert synonyms_in("Cash on delivery?") and synonyms_in("AMEX card")  # folded, on word boundaries
     assert synonyms_in("examexample") == []  # never inside a word
     # A query without a listed phrase is analysed as before; a synonym's term is added once at most.
     assert analyze_query("how do I return my shoes?", "en") == analyze("how do I return my shoes?", "en")
