@@ -33,7 +33,7 @@ from knowledge.chroma import (
     parse_chroma_url,
 )
 from knowledge.ingest import run_ingest, stored_articles
-from knowledge.lexical import analyze, language_of
+from knowledge.lexical import analyze_query, language_of
 from knowledge.records import IngestReport, SearchHit, locale_filter, make_hit
 from knowledge.snapshot import Snapshot
 
@@ -227,7 +227,7 @@ class HelpCenterIndex(ChromaCollection):
             cid: 1.0 - float(d) for cid, d in zip(vector_ids, (result["distances"] or [[]])[0], strict=True)
         }
         language = language_of(locale) if locale else _query_language(query)
-        bm25_ids = snapshot.top(analyze(query, language), candidates, where, prefer=language)
+        bm25_ids = snapshot.top(analyze_query(query, language), candidates, where, prefer=language)
         fused: dict[str, float] = {}
         for ranking in (vector_ids, bm25_ids):
             for rank, chunk_id in enumerate(ranking):

@@ -55,9 +55,20 @@ def stopwords(language: str) -> frozenset[str]:
     return frozenset(fold(row[0]) for row in data_lines("knowledge.lexicons", f"stopwords_{language}.txt"))
 
 
+def _detection_tokens(text: str) -> list[str]:
+    """Tokens for language detection: hyphenated words also count by their parts, so the French
+    inversions of a question ("puis-je", "pouvez-vous", "est-ce") count their pronouns."""
+    out: list[str] = []
+    for tok in tokens(fold(text[:MAX_ANALYSED_CHARS])):
+        out.append(tok)
+        if "-" in tok:
+            out.extend(part for part in tok.split("-") if part)
+    return out
+
+
 def stopword_language(text: str) -> str:
     """'en', 'fr' or 'nl' by stopword counts (ties and messages without stopwords: English)."""
-    toks = tokens(fold(text[:MAX_ANALYSED_CHARS]))
+    toks = _detection_tokens(text)
     counts: dict[str, float] = {lang: sum(1 for t in toks if t in stopwords(lang)) for lang in LANGUAGES}
     # Accented letters are a strong hint for French when the stopwords are few ("déçu, arnaque").
     counts["fr"] += 0.5 * len(re.findall(r"[éèêàçùâîô]", text[:MAX_ANALYSED_CHARS].lower()))
@@ -68,7 +79,7 @@ def stopword_language(text: str) -> str:
 def detect_language(text: str, default: str = "en") -> str:
     """The stopword detector; a message with no stopword at all ("ok", an email address) keeps `default`,
     usually the language the conversation is already in."""
-    words = tokens(fold(text[:MAX_ANALYSED_CHARS]))
+    words = _detection_tokens(text)
     if not any(w in stopwords(lang) for lang in LANGUAGES for w in words):
         return default
     return stopword_language(text)

@@ -4,6 +4,8 @@
 stem; "verzending"/"verzendingen" the same Dutch one. Each text is analysed in its own language (a chunk in
 the language its article declares, a query in the language it is written in), with the stopword lists in
 `knowledge/lexicons/retrieval_stopwords_{en,fr,nl}.txt` and the Snowball stemmers (`snowballstemmer`).
+A query is also searched for the synonyms of its phrases (`knowledge/lexicons/synonyms.txt`: "amex" finds
+the passage that says "American Express").
 """
 
 from __future__ import annotations
@@ -42,6 +44,36 @@ def stem(word: str, language: str) -> str:
     if len(word) < 3 or word.isdigit():
         return word
     return str(snowball_stemmer(language).stemWord(word))
+
+
+@cache
+def synonym_groups() -> tuple[tuple[str, ...], ...]:
+    """The groups of `knowledge/lexicons/synonyms.txt`, each a tuple of folded phrases."""
+    rows = data_lines("knowledge.lexicons", "synonyms.txt")
+    return tuple(tuple(fold(phrase) for phrase in row if phrase) for row in rows)
+
+
+@cache
+def _phrase_pattern(phrase: str) -> re.Pattern[str]:
+    return re.compile(r"(?<![a-z0-9])" + re.escape(phrase) + r"(?![a-z0-9])")
+
+
+def synonyms_in(text: str) -> list[str]:
+    """The other phrases of every synonym group one of whose phrases `text` says (folded, in file order)."""
+    folded = fold(text)
+    found: list[str] = []
+    for group in synonym_groups():
+        if any(_phrase_pattern(phrase).search(folded) for phrase in group):
+            found.extend(p for p in group if not _phrase_pattern(p).search(folded) and p not in found)
+    return found
+
+
+def analyze_query(text: str, language: str = DEFAULT_LANGUAGE) -> list[str]:
+    """BM25 terms of a query: its own terms, then those of its phrases' synonyms (each term once more at
+    most, so a synonym adds the help centre's word without outweighing what the customer wrote)."""
+    terms = analyze(text, language)
+    extra = analyze(" ".join(synonyms_in(text)), language)
+    return terms + [t for t in dict.fromkeys(extra) if t not in terms]
 
 
 def language_of(locale: str | None) -> str:

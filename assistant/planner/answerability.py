@@ -10,7 +10,10 @@ dev split of the evaluation's questions (`parley eval calibrate`, written to ans
 - `title`: the best similarity between the question and a top article's title (help-centre titles are
   the questions they answer);
 - `coverage`: the share of the question's content words (stopwords and filler removed, Snowball-stemmed,
-  typos and en/fr/nl glossary translations forgiven) that the top passages mention.
+  typos and en/fr/nl glossary translations forgiven) that one passage mentions: the best of the top
+  passages, not their union. A passage that answers holds the question's words together; words scattered
+  over three loosely related passages ("lantern" in one, "charge" in another) are what a question with no
+  answer retrieves.
 
 The intent decides what a "no" means, not whether it is one: an action request from a stranger that the
 help centre cannot answer goes to sign-in, a question goes to an honest refusal.
@@ -92,10 +95,8 @@ def gather_evidence(
     top = list(hits[:TOP_PASSAGES])
     if not top:
         return Evidence(0.0, 0.0, 0.0, 0.0)
-    passages = PassageWords((f"{h.get('title', '')}\n{h.get('text', '')}", hit_language(h)) for h in top)
     words = [w for w in content_words(question) if w not in ignored]
-    missing = tuple(w for w in words if not passages.mentions(w, language))
-    coverage = 1.0 - len(missing) / len(words) if words else 1.0
+    coverage, missing = passage_coverage(words, language, top)
     titles = [str(h.get("title") or "") for h in top]
     vectors = encode([question, *titles, *sentences])
     similarities = vectors[1:] @ vectors[0]
@@ -103,6 +104,20 @@ def gather_evidence(
     sentence = float(similarities[len(titles) :].max()) if sentences else 0.0
     score = max(float(h.get("score", 0.0)) for h in hits)
     return Evidence(round(score, 4), round(sentence, 4), round(title, 4), round(coverage, 4), missing)
+
+
+def passage_coverage(
+    words: Sequence[str], language: str, hits: Sequence[dict[str, Any]]
+) -> tuple[float, tuple[str, ...]]:
+    """The best share of `words` that a single hit (title and text) mentions, and the words that no hit
+    mentions. No words: nothing to miss (1.0)."""
+    if not words:
+        return 1.0, ()
+    passages = [PassageWords([(f"{h.get('title', '')}\n{h.get('text', '')}", hit_language(h))]) for h in hits]
+    mentioned = [{w for w in words if p.mentions(w, language)} for p in passages]
+    best = max((len(found) for found in mentioned), default=0)
+    missing = tuple(w for w in words if not any(w in found for found in mentioned))
+    return best / len(words), missing
 
 
 def name_words(name: str) -> frozenset[str]:

@@ -88,7 +88,7 @@ def answer_from_hits(kit: PlannerKit, state: DialogueState, outcome: ToolOutcome
     hits = hits_of(outcome)
     query = str(outcome.args.get("query", state.latest_text))
     top = candidates(hits)
-    if not hits or not top or max(float(h.get("score", 0.0)) for h in hits) < kit.min_answer_score:
+    if not hits or not top:
         return refusal(kit, state)
     language = detect_language(query, default=state.language)
     evidence = answerability.gather_evidence(

@@ -73,6 +73,15 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+def names_an_action(text: str) -> bool:
+    """The words ask for something done: an action's own word ("cancel", "retourneren", "where is") or a
+    request about the customer's order or account ("I'd like", "my order", "ma commande", "ik wil"). A
+    message without them was read as an action by its similarity to the examples alone."""
+    return bool(_FIRST_PERSON_ACTION_RE.search(text)) or any(
+        intent in ACTION_INTENTS and pattern.search(text) for intent, pattern in _RULES
+    )
+
+
 @dataclass(frozen=True)
 class IntentResult:
     intent: str
@@ -153,5 +162,14 @@ class IntentClassifier:
         ):
             return IntentResult("question", neighbour.confidence, "default")
         if neighbour.intent in ACTION_INTENTS and general_question:
+            return IntentResult("question", neighbour.confidence, "rule")
+        # A pleasantry closes a conversation; a message that asks something ("Puis-je payer en trois fois
+        # sans frais ?") is not one, however close its words are to "merci beaucoup".
+        if neighbour.intent == "thanks" and "?" in stripped:
+            return IntentResult("question", neighbour.confidence, "rule")
+        # Nor is a question about a rule ("hoe laat moet ik bestellen zodat het vandaag nog vertrekt?") an
+        # ask for a person because its words sit near "ik wil een medewerker": real asks name the person
+        # (the rule above, the guard's explicit-request patterns).
+        if neighbour.intent == "human" and general_question and "?" in stripped:
             return IntentResult("question", neighbour.confidence, "rule")
         return neighbour

@@ -16,7 +16,7 @@ from langchain_core.messages import BaseMessage
 from assistant.confirmations import classify_confirmation
 from assistant.identity.policy import lookup_signs_in
 from assistant.planner import answers, catalogue, loops, orders, refusals
-from assistant.planner.intents import ACTION_INTENTS, Classifier, Encoder, IntentClassifier
+from assistant.planner.intents import ACTION_INTENTS, Classifier, Encoder, IntentClassifier, names_an_action
 from assistant.planner.kit import PlannerKit
 from assistant.planner.slots import EMAIL_RE, extract_slots
 from assistant.planner.state import DialogueState, Step, build_state
@@ -88,7 +88,15 @@ class OfflinePlanner:
         if last.name == "search_help_center":
             if state.intent in ACTION_INTENTS and state.user_id is None:
                 offer = answers.answer_then_offer(kit, state, last)
-                return offer if offer is not None else orders.authenticate(kit, state)
+                if offer is not None:
+                    return offer
+                if "?" in state.latest_text and not names_an_action(state.latest_text):
+                    # A question that only MiniLM's vote read as an action ("Vous avez une boutique à
+                    # Paris ?", "Zijn jullie producten vegan?") and the help centre does not answer: say so
+                    # honestly rather than ask for an email no order needs. A complaint without a question
+                    # ("toujours rien, vous tournez en rond") keeps its path (sign-in, then the loop guard).
+                    return answers.refusal(kit, state)
+                return orders.authenticate(kit, state)
             return answers.answer_from_hits(kit, state, last)
         if last.name.startswith("find_user_id") and last.ok and state.intent not in ACTION_INTENTS:
             question = EMAIL_RE.sub(" ", state.latest_text).strip()

@@ -3,8 +3,9 @@
 Markdown is removed; a Markdown table row becomes one sentence that keeps its column headers ("Standard
 (option) — carrier: UPS Ground; transit time: 4 to 6 business days."), a list stays with the line that
 introduces it ("We accept two reasons: no longer needed; ordered by mistake."), numbered steps lose their
-numbers, and headings (labels, not sentences) are left out. Nothing is cut mid-sentence, and a lead-in
-that lost its list ("We accept two reasons:") is never a candidate.
+numbers, headings (labels, not sentences) are left out, and a sentence that points back in its first
+words ("Please choose one of them when you cancel.") stays with the one before it. Nothing is cut
+mid-sentence, and a lead-in that lost its list ("We accept two reasons:") is never a candidate.
 """
 
 from __future__ import annotations
@@ -19,6 +20,12 @@ _TABLE_ROW_RE = re.compile(r"^\s*\|.*\|\s*$")
 _TABLE_RULE_RE = re.compile(r"^\s*\|?\s*:?-{2,}:?\s*(\|\s*:?-{2,}:?\s*)*\|?\s*$")
 _ENDS_LIKE_A_SENTENCE = re.compile(r"[.!?)\"']$")
 MIN_CHARS, MAX_CHARS = 15, 400
+# A sentence that points back in its first words ("Please choose one of them", "For these, ...") cannot be
+# read on its own: it is kept with the sentence before it.
+_POINTS_BACK_RE = re.compile(
+    r"^\W*(?:[\w'-]+\W+){0,4}?(these|those|them|ceux-ci|celles-ci|d'eux|d'entre eux|daarvan|hiervan|ervan)\b",
+    re.I,
+)
 
 
 def _cells(line: str) -> list[str]:
@@ -90,6 +97,9 @@ def sentences(text: str) -> list[str]:
             if not _ENDS_LIKE_A_SENTENCE.search(sentence):
                 sentence += "."  # a list item or a table cell without its full stop
             if sentence.endswith(":."):
+                continue
+            if found and _POINTS_BACK_RE.search(sentence) and len(found[-1]) + len(sentence) < MAX_CHARS:
+                found[-1] = f"{found[-1]} {sentence}"
                 continue
             found.append(sentence)
     return found

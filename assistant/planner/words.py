@@ -18,7 +18,7 @@ from typing import Any
 import yaml
 
 from knowledge.language import SUPPORTED_LANGUAGES, fold, stopwords
-from knowledge.lexical import snowball_stemmer
+from knowledge.lexical import snowball_stemmer, synonym_groups
 
 _WORD_RE = re.compile(r"[a-z0-9]+")
 
@@ -71,13 +71,32 @@ def stems(text: str, language: str) -> set[str]:
 @cache
 def glossary() -> dict[str, frozenset[str]]:
     """Shop words across languages: folded word -> the folded words that mean the same in en/fr/nl."""
-    groups: list[list[str]] = lexicon().get("glossary", [])
+    # The glossary of answer_words.yaml, and the retrieval's synonyms (knowledge/lexicons/synonyms.txt: "amex"
+    # is mentioned by a passage that says "American Express"); a phrase of several words is mentioned
+    # when all its words are.
+    groups: list[list[str]] = lexicon().get("glossary", []) + [list(g) for g in synonym_groups()]
     table: dict[str, set[str]] = {}
     for group in groups:
         folded = {fold(w) for w in group}
         for word in folded:
             table.setdefault(word, set()).update(folded - {word})
     return {word: frozenset(others) for word, others in table.items()}
+
+
+@lru_cache(maxsize=8)
+def glossary_by_stem(language: str) -> dict[str, frozenset[str]]:
+    """The glossary keyed by each word's stem in `language`, so another form of a listed word finds its
+    translations too ("ouverts" -> "ouvert" -> "open")."""
+    table: dict[str, set[str]] = {}
+    for word, others in glossary().items():
+        table.setdefault(stem(word, language), set()).update(others | {word})
+    return {key: frozenset(words) for key, words in table.items()}
+
+
+def translations(word: str, language: str) -> frozenset[str]:
+    """The glossary's words that mean the same as `word` (found by the word itself or by its stem)."""
+    by_stem = glossary_by_stem(language).get(stem(word, language), frozenset())
+    return glossary().get(word, frozenset()) | by_stem
 
 
 def within_edits(a: str, b: str, limit: int) -> bool:
@@ -117,15 +136,18 @@ class PassageWords:
             self.words.update(found)
             self.stems.update(stem(w, language) for w in found)
 
+    def _has(self, term: str) -> bool:
+        """A glossary word or phrase (all of its words) is in the passages, as it is or by its stem."""
+        return all(
+            w in self.words or any(stem(w, lang) in self.stems for lang in SUPPORTED_LANGUAGES)
+            for w in folded_words(term)
+        )
+
     def mentions(self, word: str, language: str) -> bool:
         """The folded question word, its stem, a glossary translation, or a near spelling (a typo)."""
         if word in self.words or stem(word, language) in self.stems:
             return True
-        translations = glossary().get(word, frozenset())
-        if any(
-            t in self.words or any(stem(t, lang) in self.stems for lang in SUPPORTED_LANGUAGES)
-            for t in translations
-        ):
+        if any(self._has(t) for t in translations(word, language)):
             return True
         limit = typo_limit(word)
         if limit == 0:

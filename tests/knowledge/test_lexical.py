@@ -5,7 +5,7 @@ from __future__ import annotations
 
 import numpy as np
 
-from knowledge.lexical import analyze, language_of, retrieval_stopwords
+from knowledge.lexical import analyze, analyze_query, language_of, retrieval_stopwords, synonyms_in
 from knowledge.snapshot import Snapshot
 
 
@@ -46,3 +46,14 @@ def test_bm25_prefers_the_query_language_when_the_help_centre_has_it() -> None:
     assert snap.top(terms, 5, prefer="fr") == ["fr", "any"]  # the English page only matched a name
     assert set(snap.top(terms, 5)) == {"en", "fr", "any"}
     assert set(snap.top(analyze("livraison", "nl"), 5, prefer="nl")) == {"any", "fr", "en"}  # no Dutch: all
+
+
+def test_a_query_is_also_searched_for_its_phrases_synonyms() -> None:
+    # "amex" is the customer's word, "American Express" the help centre's (knowledge/lexicons/synonyms.txt).
+    assert analyze_query("do you take amex?", "en") == ["take", "amex", "american", "express"]
+    assert "american express" in synonyms_in("do you take amex?")
+    assert synonyms_in("Cash on delivery?") and synonyms_in("AMEX card")  # folded, on word boundaries
+    assert synonyms_in("examexample") == []  # never inside a word
+    # A query without a listed phrase is analysed as before; a synonym's term is added once at most.
+    assert analyze_query("how do I return my shoes?", "en") == analyze("how do I return my shoes?", "en")
+    assert analyze_query("amex or american express", "en").count("american") == 1

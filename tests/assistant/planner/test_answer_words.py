@@ -32,6 +32,28 @@ def test_typos_translations_and_stems_count_as_mentioned_but_other_words_do_not(
     assert within_edits("retrun", "return", 1) and not within_edits("wrap", "warp", 0)
 
 
+def test_another_form_of_a_glossary_word_finds_its_translations() -> None:
+    # "ouverts" is not in the glossary, "ouvert" is: its stem finds the group (open, ouvert, geopend).
+    hours = PassageWords([("We are open Monday to Friday, 9:00 to 17:00.", "en")])
+    assert hours.mentions("ouverts", "fr") and hours.mentions("geopend", "nl")
+    assert not hours.mentions("fermes", "fr")
+
+
+def test_coverage_is_that_of_the_best_single_passage() -> None:
+    lantern = {"title": "Caring for outdoor gear", "text": "Store the camping lantern dry.", "score": 0.6}
+    charge = {"title": "Warranty", "text": "Batteries hold their charge for two years.", "score": 0.5}
+    words = ["lantern", "charge", "hours"]
+    # Each word somewhere, none together: a third of the question at best; no passage has "hours".
+    coverage, missing = answerability.passage_coverage(words, "en", [lantern, charge])
+    assert coverage == 1 / 3 and missing == ("hours",)
+    together = {"title": "Lantern", "text": "The lantern lasts 20 hours on one charge.", "score": 0.6}
+    assert answerability.passage_coverage(words, "en", [lantern, together]) == (1.0, ())
+    # A missing word lowers the signal; the same question with the word present does not.
+    assert answerability.passage_coverage(["lantern", "wrap"], "en", [together]) == (0.5, ("wrap",))
+    assert answerability.passage_coverage(["lantern"], "en", [together]) == (1.0, ())
+    assert answerability.passage_coverage([], "en", [together]) == (1.0, ())
+
+
 def test_tables_become_sentences_with_their_headers_and_lists_stay_with_their_lead_in() -> None:
     text = (
         "| Option | Carrier | Transit time |\n|---|---|---|\n"
@@ -79,3 +101,33 @@ def test_the_fitted_model_is_package_data_with_one_weight_per_signal() -> None:
     model = answerability.fitted_model()
     assert len(model.weights) == len(answerability.FEATURES) and 0.0 < model.threshold < 1.0
     assert all(np.isfinite(model.weights)) and all(w > 0 for w in model.weights)
+
+
+def test_a_passage_mentions_a_word_by_its_synonym_phrase() -> None:
+    passage = PassageWords([("We accept Visa, Mastercard, American Express and PayPal.", "en")])
+    assert passage.mentions("amex", "en")  # all words of "american express" are there
+    assert not PassageWords([("Express shipping takes one day.", "en")]).mentions("amex", "en")
+
+
+def test_a_sentence_that_points_back_stays_with_the_one_before_it() -> None:
+    text = (
+        "We accept two cancellation reasons:\n\n- **no longer needed**\n- **ordered by mistake**\n\n"
+        "Please choose one of them when you cancel. Other reasons cannot be recorded.\n\n"
+        "Gift cards are not taxed when you buy them, as it happens."
+    )
+    assert sentences(text) == [
+        "We accept two cancellation reasons: no longer needed; ordered by mistake. "
+        "Please choose one of them when you cancel.",
+        "Other reasons cannot be recorded.",
+        "Gift cards are not taxed when you buy them, as it happens.",  # "them" is far in: it reads alone
+    ]
+
+
+def test_how_do_i_asks_for_the_way_and_what_happens_next() -> None:
+    assert "procedure" in asks_for("how can I download all the data you have on me")
+    assert "procedure" in asks_for("comment je retourne un article svp")
+    assert "procedure" in asks_for("hoe kan ik iets terugsturen?")
+    assert "procedure" not in asks_for("how long do refunds take?")
+    assert fits("procedure", "Go to Account > Privacy and click Download my data.")
+    assert fits("procedure", "Le statut de la commande devient alors retour demandé.")
+    assert not fits("procedure", "Refunds take 5 to 7 business days.")

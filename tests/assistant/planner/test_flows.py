@@ -65,6 +65,30 @@ def test_a_rule_question_from_a_stranger_is_answered_first(make_planner: Any) ->
     assert step.tool == "search_help_center"
 
 
+def test_a_question_read_as_an_action_is_refused_when_the_help_centre_has_no_answer(
+    make_planner: Any,
+) -> None:
+    # MiniLM's vote alone made these actions; no passage answers them: an honest "I couldn't find that",
+    # not a request for an email. A request in so many words ("my order"), or no question at all, still
+    # goes to sign-in.
+    vegan, gift, rant = (
+        "Zijn jullie producten vegan?",
+        "can you gift wrap my order?",
+        "still nothing, you go round",
+    )
+    planner = make_planner({vegan: "modify_order_items", gift: "modify_order_items", rant: "order_status"})
+    weak = [{**hit, "score": 0.1} for hit in HITS]
+    for text, refused in ((vegan, True), (gift, False), (rant, False)):
+        conversation = (
+            Conversation().customer(text).tool("search_help_center", {"query": text}, {"hits": weak})
+        )
+        step = planner.next_step(conversation.messages)
+        assert (
+            step.failed == refused
+            and (step.text == planner.kit.replies("dont_know", "nl" if refused else "en")) == refused
+        )
+
+
 # --- cancel ------------------------------------------------------------------------------------------
 def test_cancel_asks_the_reason_then_emits_the_write(make_planner: Any) -> None:
     planner = make_planner({"cancel #W0000001": "cancel_order", "I ordered it by mistake": "cancel_order"})
@@ -238,3 +262,26 @@ def test_a_refused_cancellation_says_why_and_what_is_possible_in_french(make_pla
     step = planner.next_step(conversation.messages)
     assert step.failed and "#W0000002" in step.text and "livrée" in step.text and "retourn" in step.text
     assert "Non-pending" not in step.text
+
+
+def test_a_low_search_score_alone_does_not_refuse_what_the_passage_answers(make_planner: Any) -> None:
+    # MiniLM does not know "amex": the payments passage comes first with a low cosine, yet it holds every
+    # word of the question (a synonym, "American Express"); the answerability check decides, not a floor.
+    payments = {
+        "chunk_id": "payments#0",
+        "text": "We accept Visa, Mastercard, American Express and Discover.",
+        "score": 0.25,
+        "article_id": "payment-methods",
+        "title": "Which payment methods do you accept? Amex, Visa",
+        "url": "https://help/payments",
+        "section": None,
+    }
+    planner = make_planner()
+    question = "do you take amex?"
+    conversation = (
+        Conversation()
+        .customer(question)
+        .tool("search_help_center", {"query": question}, {"hits": [payments]})
+    )
+    step = planner.next_step(conversation.messages)
+    assert not step.failed and "American Express" in step.text

@@ -3,7 +3,11 @@
 
 from __future__ import annotations
 
+from importlib import resources
+
+import numpy as np
 import pytest
+import yaml
 
 from assistant.planner.intents import IntentClassifier
 from tests.assistant.planner.conftest import bag_of_words
@@ -47,3 +51,24 @@ def test_empty_and_far_away_texts_are_questions(intents: IntentClassifier) -> No
 def test_results_are_cached_per_text_and_mode(intents: IntentClassifier) -> None:
     first = intents.classify("please cancel #W1000001")
     assert intents.classify("please cancel #W1000001") is first
+
+
+def test_a_message_that_asks_something_is_not_thanks(intents: IntentClassifier) -> None:
+    # "Puis-je payer en trois fois sans frais ?" was answered "Graag gedaan!": a question is never thanks.
+    assert intents.classify("merci beaucoup").intent == "thanks"
+    assert intents.classify("merci beaucoup ?").intent == "question"
+    assert intents.classify("dank je wel, bedankt?").intent == "question"
+
+
+def test_a_question_about_a_rule_is_not_an_ask_for_a_person_by_the_vote_alone() -> None:
+    # MiniLM put "hoe laat moet ik bestellen zodat het vandaag nog vertrekt?" next to the "person" examples.
+    raw = yaml.safe_load(resources.files("assistant.planner").joinpath("intents.yaml").read_text("utf-8"))
+    person = set(raw["human"])
+    question = "hoe laat moet ik bestellen zodat het vandaag nog vertrekt?"
+
+    def person_like(texts: list[str]) -> np.ndarray:  # the question sits on the "person" examples
+        return np.array([[1.0, 0.0] if t in person or t == question else [0.0, 1.0] for t in texts])
+
+    classifier = IntentClassifier(person_like)
+    assert classifier.classify(next(iter(person))).intent == "human"
+    assert classifier.classify(question).intent == "question"
