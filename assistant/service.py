@@ -151,6 +151,8 @@ class SupportService:
                 deadline=started + self.settings.turn_deadline_s,
                 thread=ThreadReader(self.parts.agent),
             )
+            if language != conversation.language:  # every path of the turn answers in it (and the widget)
+                self.conversations.set_language(conversation.id, language)
             run_input = self._run_input(turn, text, action_id)
             if isinstance(run_input, GuardDecision):
                 return self._guard_handover(turn, run_input)
@@ -266,8 +268,6 @@ class SupportService:
             )
         if turn.scope.user_id and turn.scope.user_id != turn.conversation.user_id:
             self.conversations.set_user(turn.id, turn.scope.user_id)
-        if turn.language != turn.conversation.language:
-            self.conversations.set_language(turn.id, turn.language)
         reply = compose_reply(
             agent, turn.config, run_messages, trace, turn.language, self.replies, self.parts.support_check
         )
