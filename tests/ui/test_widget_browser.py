@@ -412,3 +412,52 @@ def test_widget_speaks_the_customers_language(server: str, browser: Any, lang: s
     print(f"screenshots: {tmp_path}")
     assert errors == [], errors
     page.close()
+
+
+def test_widget_keeps_the_pages_data_lang_until_the_customer_writes(server: str, browser: Any) -> None:
+    """A page's data-lang is the widget's language until the customer writes; a language the widget has no
+    words for changes nothing; then the customer's own language wins."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def dutch_tag(route: Any) -> None:
+        body = (
+            route.fetch().text().replace('src="/widget/widget.js"', 'src="/widget/widget.js" data-lang="nl"')
+        )
+        route.fulfill(body=body, headers={"content-type": "text/html; charset=utf-8"})
+
+    replaced: list[bool] = []
+
+    def unknown_language(route: Any) -> None:  # as if the API named a language without widget words
+        body = route.fetch().text()
+        replaced.append('"language": "en"' in body)
+        body = body.replace('"language": "en"', '"language": "de"')
+        route.fulfill(body=body, headers={"content-type": "text/event-stream"})
+
+    page.route("**/demo", dutch_tag)
+    page.goto(server + "/demo")  # <html lang="en">, but the tag says nl
+    page.get_by_role("button", name="Chat openen: Maple & Moss help").click()
+    expect(page.locator(".parley-send")).to_have_text("Versturen")
+    bot = page.locator(".parley-msg-bot")
+    box = page.locator("#parley-input")
+
+    def write(text: str) -> None:
+        expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
+        answers = bot.count()
+        box.fill(text)
+        box.press("Enter")
+        expect(bot).to_have_count(answers + 1, timeout=TIMEOUT_MS)
+        expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
+
+    page.route("**/v1/conversations/*/messages", unknown_language)
+    write("How do I return an item?")
+    assert replaced == [True]
+    expect_words(page, "nl")
+    page.unroute("**/v1/conversations/*/messages")
+    write("Comment puis-je retourner un article ?")
+    expect_words(page, "fr")
+    assert errors == [], errors
+    page.close()
