@@ -66,8 +66,9 @@ def public_message(message: Message) -> PublicMessage:
     )
 
 
-def public_turn(result: TurnResult) -> dict[str, Any]:
-    """What a customer may see of a turn: tool names, arguments and ok, never tool outputs or guard data."""
+def public_turn(result: TurnResult, language: str | None = None) -> dict[str, Any]:
+    """What a customer may see of a turn: tool names, arguments and ok, never tool outputs or guard data;
+    `language`: the conversation's language after the turn (the widget speaks it)."""
     awaiting = None
     if result.awaiting_confirmation:
         awaiting = {
@@ -91,6 +92,7 @@ def public_turn(result: TurnResult) -> dict[str, Any]:
             "awaiting_confirmation": awaiting,
             "customer_seq": result.customer_seq,
             "reply_seq": result.reply_seq,
+            "language": language,
         }
     ).model_dump(mode="json")
 
@@ -210,6 +212,15 @@ def _message_stored(state: State, conversation_id: str, after_seq: int, text: st
         return False
 
 
+def _language(state: State, conversation_id: str) -> str | None:
+    """The conversation's stored language (the turn sets it from the customer's words); None if unreadable."""
+    try:
+        return state.service.conversations.get(conversation_id).language
+    except Exception:  # the turn is answered: a store hiccup here only leaves the field empty
+        log.warning("could not read the language of conversation %s", conversation_id, exc_info=True)
+        return None
+
+
 def _last_seq(state: State, conversation_id: str) -> int:
     return state.service.conversations.last_seq(conversation_id)
 
@@ -222,7 +233,7 @@ async def _turn_json(state: State, conversation_id: str, text: str, action_id: s
         stored = await run_in_threadpool(_message_stored, state, conversation_id, before, text)
         detail = AGENT_ERROR if stored else "the assistant could not answer right now; please send it again"
         return JSONResponse(status_code=503, content={"detail": detail, "message_stored": stored})
-    return public_turn(result)
+    return public_turn(result, await run_in_threadpool(_language, state, conversation_id))
 
 
 async def _turn_stream(
@@ -242,7 +253,8 @@ async def _turn_stream(
     def work() -> None:
         try:
             result = _run_turn(state, conversation_id, text, on_token, action_id)
-            loop.call_soon_threadsafe(queue.put_nowait, ("final", result))
+            language = _language(state, conversation_id)
+            loop.call_soon_threadsafe(queue.put_nowait, ("final", (result, language)))
         except Exception as exc:
             loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
 
@@ -256,7 +268,7 @@ async def _turn_stream(
         elif kind == "final":
             if rest := pieces.take():
                 yield _sse("token", {"text": rest})
-            yield _sse("final", public_turn(payload))
+            yield _sse("final", public_turn(*payload))
             return
         else:
             stored = await run_in_threadpool(_message_stored, state, conversation_id, before, text)

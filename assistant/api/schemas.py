@@ -64,6 +64,11 @@ class TurnResponse(BaseModel):
     awaiting_confirmation: AwaitingConfirmation | None
     customer_seq: int
     reply_seq: int | None
+    language: str | None = Field(
+        default=None,
+        description="The conversation's language after this turn (ISO 639-1, detected from what the customer "
+        "writes), so a client can show its own words in it; null when not known",
+    )
 
 
 class PublicMessage(BaseModel):

@@ -50,9 +50,33 @@ def test_help_question_streams_tokens_then_cited_final(client: TestClient) -> No
         "awaiting_confirmation",
         "customer_seq",
         "reply_seq",
+        "language",
     }
+    assert final["language"] == "en"
     # customers see tool names/arguments/ok, never outputs
     assert final["tool_calls"] and set(final["tool_calls"][0]) == {"name", "arguments", "ok"}
+
+
+@pytest.mark.parametrize(
+    ("text", "language"),
+    [
+        ("Comment puis-je retourner un article ?", "fr"),
+        ("Hoe kan ik een artikel retourneren?", "nl"),
+        ("How do I return an item?", "en"),
+    ],
+)
+def test_turn_says_the_conversations_language(client: TestClient, text: str, language: str) -> None:
+    """The turn's response names the language the conversation is now in (the widget speaks it): in the
+    JSON answer and in the SSE `final` event alike, and the transcript agrees."""
+    conversation_id, headers = start(client)
+    assert turn(client, conversation_id, headers, text)["language"] == language
+    with client.stream(
+        "POST", f"/v1/conversations/{conversation_id}/messages", json={"text": text}, headers=headers
+    ) as response:
+        events = parse_sse("".join(response.iter_text()))
+    assert events[-1][0] == "final" and events[-1][1]["language"] == language
+    transcript = client.get(f"/v1/conversations/{conversation_id}", headers=headers).json()
+    assert transcript["language"] == language
 
 
 def test_order_flow_and_confirmation_prompt(client: TestClient) -> None:

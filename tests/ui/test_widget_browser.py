@@ -278,3 +278,186 @@ def test_widget_end_chat_and_skip_the_effort_question(server: str, browser: Any)
     detail = httpx.get(f"{server}/v1/agent/conversations/{stored['id']}", headers=agent).json()
     assert detail["conversation"]["status"] == "closed" and detail["conversation"]["ces_score"] is None
     page.close()
+
+
+# The widget's own words in each language (ui/widget/widget-i18n.js), as a customer sees them.
+WORDS = {
+    "en": {
+        "open": "Open chat",
+        "message": "Your message",
+        "placeholder": "Type your message…",
+        "send": "Send",
+        "end": "End chat",
+        "person": "Talk to a person",
+        "yes": "Yes, go ahead",
+        "no": "No, don't",
+        "sources": "Sources:",
+    },
+    "fr": {
+        "open": "Ouvrir la discussion",
+        "message": "Votre message",
+        "placeholder": "Écrivez votre message…",
+        "send": "Envoyer",
+        "end": "Terminer",
+        "person": "Parler à un conseiller",
+        "yes": "Oui, allez-y",
+        "no": "Non, merci",
+        "sources": "Sources\u00a0:",
+    },
+    "nl": {
+        "open": "Chat openen",
+        "message": "Uw bericht",
+        "placeholder": "Typ uw bericht…",
+        "send": "Versturen",
+        "end": "Chat beëindigen",
+        "person": "Met een medewerker praten",
+        "yes": "Ja, ga je gang",
+        "no": "Nee, niet doen",
+        "sources": "Bronnen:",
+    },
+}
+# What the customer writes: sign in by email, ask to cancel the pending order, give the reason (the bot
+# then asks to confirm), and one help question (its answer carries sources).
+CONVERSATIONS = {
+    "en": [
+        f"my email is {DEMO_USER_EMAIL}",
+        f"please cancel order {DEMO_PENDING_ORDER_ID}",
+        "I ordered it by mistake",
+    ],
+    "fr": [
+        f"Mon e-mail est {DEMO_USER_EMAIL}",
+        f"Je veux annuler ma commande {DEMO_PENDING_ORDER_ID}",
+        "Je l'ai commandée par erreur",
+    ],
+    "nl": [
+        f"Mijn e-mailadres is {DEMO_USER_EMAIL}",
+        f"Ik wil mijn bestelling {DEMO_PENDING_ORDER_ID} annuleren",
+        "Ik heb het per ongeluk besteld",
+    ],
+}
+HELP_QUESTION = {
+    "en": "How do I return an item?",
+    "fr": "Comment puis-je retourner un article ?",
+    "nl": "Hoe kan ik een artikel retourneren?",
+}
+
+
+def expect_words(page: Any, lang: str) -> None:
+    """Every piece of the widget's own interface on screen is in `lang`."""
+    from playwright.sync_api import expect
+
+    words = WORDS[lang]
+    expect(page.locator(".parley-send")).to_have_text(words["send"], timeout=TIMEOUT_MS)
+    expect(page.get_by_label(words["message"], exact=True)).to_have_attribute(
+        "placeholder", words["placeholder"]
+    )
+    expect(page.locator(".parley-end")).to_have_text(words["end"])
+    expect(page.locator(".parley-person")).to_have_text(words["person"])
+    expect(page.get_by_role("button", name=f"{words['open']}: Maple & Moss help")).to_have_count(1)
+
+
+@pytest.mark.parametrize("lang", ["fr", "nl", "en"])
+def test_widget_speaks_the_customers_language(server: str, browser: Any, lang: str, tmp_path: Path) -> None:
+    """Issue 14: on an English page, a customer who writes in French (Dutch) gets the widget's buttons and
+    labels in French (Dutch) too - the confirmation's Yes/No included - and keeps them after a reload; an
+    English conversation stays English."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+    page.goto(server + "/demo")  # <html lang="en">, no data-lang
+    page.get_by_role("button", name="Open chat: Maple & Moss help").click()
+    expect(page.locator(".parley-send")).to_have_text("Send")  # the page's language until the customer writes
+    bot = page.locator(".parley-msg-bot")
+    box = page.locator("#parley-input")
+
+    def write(text: str) -> None:
+        expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
+        answers = bot.count()
+        box.fill(text)
+        box.press("Enter")
+        expect(bot).to_have_count(answers + 1, timeout=TIMEOUT_MS)
+        expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
+
+    first, cancel, reason = CONVERSATIONS[lang]
+    write(first)
+    expect_words(page, lang)
+    write(cancel)
+    write(reason)
+    words = WORDS[lang]
+    yes = page.get_by_role("button", name=words["yes"], exact=True)
+    expect(yes).to_be_visible(timeout=TIMEOUT_MS)
+    expect(yes).to_be_focused()
+    expect(page.get_by_role("button", name=words["no"], exact=True)).to_be_visible()
+    expect(page.locator(".parley-confirm-text")).to_contain_text(DEMO_PENDING_ORDER_ID)
+    expect_words(page, lang)
+    page.screenshot(path=str(tmp_path / f"{lang}-1-confirmation.png"))
+    if lang != "en":
+        expect(page.get_by_role("button", name=WORDS["en"]["yes"])).to_have_count(0)
+
+    # No: the order stays; then a help question, whose sources are labelled in the same language
+    page.get_by_role("button", name=words["no"], exact=True).click()
+    expect(yes).to_be_hidden(timeout=TIMEOUT_MS)
+    write(HELP_QUESTION[lang])
+    expect(page.locator(".parley-sources-label").last).to_have_text(words["sources"], timeout=TIMEOUT_MS)
+
+    # a reload of the same conversation comes back in the customer's language
+    page.reload()
+    page.get_by_role("button", name=f"{words['open']}: Maple & Moss help").click()
+    expect(page.locator(".parley-msg-customer")).to_have_count(5, timeout=TIMEOUT_MS)
+    expect_words(page, lang)
+    expect(page.locator(".parley-sources-label").last).to_have_text(words["sources"])
+    page.screenshot(path=str(tmp_path / f"{lang}-2-after-reload.png"))
+    print(f"screenshots: {tmp_path}")
+    assert errors == [], errors
+    page.close()
+
+
+def test_widget_keeps_the_pages_data_lang_until_the_customer_writes(server: str, browser: Any) -> None:
+    """A page's data-lang is the widget's language until the customer writes; a language the widget has no
+    words for changes nothing; then the customer's own language wins."""
+    from playwright.sync_api import expect
+
+    page = browser.new_page(viewport={"width": 1280, "height": 800})
+    errors: list[str] = []
+    page.on("pageerror", lambda exc: errors.append(str(exc)))
+
+    def dutch_tag(route: Any) -> None:
+        body = (
+            route.fetch().text().replace('src="/widget/widget.js"', 'src="/widget/widget.js" data-lang="nl"')
+        )
+        route.fulfill(body=body, headers={"content-type": "text/html; charset=utf-8"})
+
+    replaced: list[bool] = []
+
+    def unknown_language(route: Any) -> None:  # as if the API named a language without widget words
+        body = route.fetch().text()
+        replaced.append('"language": "en"' in body)
+        body = body.replace('"language": "en"', '"language": "de"')
+        route.fulfill(body=body, headers={"content-type": "text/event-stream"})
+
+    page.route("**/demo", dutch_tag)
+    page.goto(server + "/demo")  # <html lang="en">, but the tag says nl
+    page.get_by_role("button", name="Chat openen: Maple & Moss help").click()
+    expect(page.locator(".parley-send")).to_have_text("Versturen")
+    bot = page.locator(".parley-msg-bot")
+    box = page.locator("#parley-input")
+
+    def write(text: str) -> None:
+        expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
+        answers = bot.count()
+        box.fill(text)
+        box.press("Enter")
+        expect(bot).to_have_count(answers + 1, timeout=TIMEOUT_MS)
+        expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
+
+    page.route("**/v1/conversations/*/messages", unknown_language)
+    write("How do I return an item?")
+    assert replaced == [True]
+    expect_words(page, "nl")
+    page.unroute("**/v1/conversations/*/messages")
+    write("Comment puis-je retourner un article ?")
+    expect_words(page, "fr")
+    assert errors == [], errors
+    page.close()

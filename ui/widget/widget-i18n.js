@@ -2,7 +2,8 @@
  * Parley chat widget, the words of its own interface in the shop's languages (loaded first by widget.js).
  * The language: the tag's data-lang, else the page's <html lang>, else the browser's; English when none of
  * them is one of ours. Replies come from the API in the customer's language; these are the buttons, labels
- * and notices around them.
+ * and notices around them, and they follow the conversation's language once the customer has written
+ * (the API's `language`, see widget-ui.js relabel).
  */
 (function () {
   "use strict";
@@ -35,6 +36,13 @@
       somethingWrong: "Something went wrong.",
       connectingNet: "Connecting\u2026",
       reconnecting: "Connection lost \u2014 reconnecting\u2026",
+      sources: "Sources:",
+      closeChat: "Close chat",
+      conversation: "Conversation",
+      assistantTyping: "The assistant is typing",
+      quickReplies: "Quick replies",
+      expired: "Your conversation has expired; starting a new one.",
+      unreachable: "We couldn't reach the help desk. Please try again.",
     },
     fr: {
       help: "Aide",
@@ -62,6 +70,13 @@
       somethingWrong: "Une erreur s'est produite.",
       connectingNet: "Connexion\u2026",
       reconnecting: "Connexion perdue \u2014 reconnexion\u2026",
+      sources: "Sources\u00a0:",
+      closeChat: "Fermer la discussion",
+      conversation: "Conversation",
+      assistantTyping: "L'assistant est en train d'\u00e9crire",
+      quickReplies: "R\u00e9ponses rapides",
+      expired: "Votre conversation a expir\u00e9 ; nous en commen\u00e7ons une nouvelle.",
+      unreachable: "Nous n'avons pas pu joindre le service client. Veuillez r\u00e9essayer.",
     },
     nl: {
       help: "Hulp",
@@ -89,6 +104,13 @@
       somethingWrong: "Er ging iets mis.",
       connectingNet: "Verbinden\u2026",
       reconnecting: "Verbinding verbroken \u2014 opnieuw verbinden\u2026",
+      sources: "Bronnen:",
+      closeChat: "Chat sluiten",
+      conversation: "Gesprek",
+      assistantTyping: "De assistent is aan het typen",
+      quickReplies: "Snelle antwoorden",
+      expired: "Uw gesprek is verlopen; we beginnen een nieuw gesprek.",
+      unreachable: "We konden de klantenservice niet bereiken. Probeer het opnieuw.",
     },
   };
 
@@ -100,15 +122,24 @@
     return "en";
   }
 
+  /* P.lang and P.t(key) start in the page's language; P.setLang(code) moves them to the conversation's
+   * language once the API names it (one of ours only: anything else keeps the current words). */
   window.__parleyParts.i18n = function (P, script) {
-    var lang = pick([
+    P.lang = pick([
       script && script.getAttribute("data-lang"),
       document.documentElement.getAttribute("lang"),
       navigator.language,
     ]);
-    P.lang = lang;
-    P.t = function (key) {
-      return (TEXTS[lang] && TEXTS[lang][key]) || TEXTS.en[key] || key;
+    P.t = function (key, lang) {
+      var texts = TEXTS[lang || P.lang];
+      return (texts && texts[key]) || TEXTS.en[key] || key;
+    };
+    P.textKeys = Object.keys(TEXTS.en);
+    P.setLang = function (code) {
+      code = String(code || "").toLowerCase().split("-")[0];
+      if (!TEXTS[code] || code === P.lang) return false;
+      P.lang = code;
+      return true;
     };
   };
 })();

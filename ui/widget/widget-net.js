@@ -36,6 +36,17 @@
       }
     }
 
+    /* The conversation's language from the API: the widget's words follow it, and it is kept with the
+     * conversation so a reload comes back in it. */
+    function speak(language) {
+      if (!language || !state.conversation) return;
+      P.applyLanguage(language);
+      if (state.conversation.lang !== P.lang) {
+        state.conversation.lang = P.lang;
+        save();
+      }
+    }
+
     function forget() {
       state.conversation = null;
       state.lastSeq = 0;
@@ -60,7 +71,7 @@
         var body = await response.json();
         return typeof body.detail === "string" ? body.detail : P.t("somethingWrong");
       } catch (e) {
-        return "Something went wrong (" + response.status + ").";
+        return P.t("somethingWrong") + " (" + response.status + ")";
       }
     }
 
@@ -99,6 +110,8 @@
         if (response.status === 404) { forget(); return false; }
         if (!response.ok) return true; // keep it; the poller will catch up
         var data = await response.json();
+        // The page's language stays until the customer has written; then the conversation's is theirs.
+        if (data.messages.some(function (m) { return m.role === "customer"; })) speak(data.language);
         data.messages.forEach(function (m) {
           P.renderMessage(m);
           state.lastSeq = Math.max(state.lastSeq, m.seq);
@@ -116,7 +129,7 @@
         ready = (async function () {
           var saved = load();
           if (saved && (await restore(saved))) return true;
-          P.addBubble("bot", config.greeting);
+          P.addBubble("bot", config.greeting).classList.add("parley-greeting");
           return startConversation();
         })();
         ready.then(function (ok) { if (!ok) ready = null; else poll(); });
@@ -169,7 +182,7 @@
       });
       if (response.status === 404) {
         forget();
-        P.showNotice("Your conversation has expired; starting a new one.", "info");
+        P.showNotice(P.t("expired"), "info");
         turn.restart = !(await ensureConversation());
         return null;
       }
@@ -243,8 +256,9 @@
           }
         }
         if (turn.stop || turn.restart) return;
-        if (!final) { P.showNotice("We couldn't reach the help desk. Please try again.", "error"); return; }
+        if (!final) { P.showNotice(P.t("unreachable"), "error"); return; }
         P.hideNotice();
+        speak(final.language); // before drawing: the reply's "Sources" and the Yes/No come in its language
         state.rendered[final.customer_seq] = true;
         if (final.reply !== null && final.reply !== undefined) {
           if (!turn.botItem) turn.botItem = P.addBubble("bot", "");

@@ -58,7 +58,8 @@
     launcher.setAttribute("aria-expanded", "false");
     launcher.setAttribute("aria-controls", "parley-panel");
     launcher.appendChild(chatIcon());
-    launcher.appendChild(el("span", "parley-launcher-label", P.t("help")));
+    var launcherLabel = el("span", "parley-launcher-label", P.t("help"));
+    launcher.appendChild(launcherLabel);
 
     var panel = el("section", "parley-panel");
     panel.id = "parley-panel";
@@ -70,7 +71,7 @@
     var heading = el("h2", "parley-title", config.title);
     heading.id = "parley-title";
     var closeButton = button("parley-close", "\u00D7");
-    closeButton.setAttribute("aria-label", "Close chat");
+    closeButton.setAttribute("aria-label", P.t("closeChat"));
     header.appendChild(heading);
     header.appendChild(closeButton);
 
@@ -78,11 +79,11 @@
     log.setAttribute("role", "log");
     log.setAttribute("aria-live", "polite");
     log.setAttribute("aria-relevant", "additions");
-    log.setAttribute("aria-label", "Conversation");
+    log.setAttribute("aria-label", P.t("conversation"));
     log.tabIndex = 0;
 
     var typing = el("div", "parley-typing");
-    typing.setAttribute("aria-label", "The assistant is typing");
+    typing.setAttribute("aria-label", P.t("assistantTyping"));
     typing.setAttribute("role", "status");
     typing.appendChild(el("span", "parley-dot"));
     typing.appendChild(el("span", "parley-dot"));
@@ -96,7 +97,7 @@
 
     var quickReplies = el("div", "parley-quick");
     quickReplies.setAttribute("role", "group");
-    quickReplies.setAttribute("aria-label", "Quick replies");
+    quickReplies.setAttribute("aria-label", P.t("quickReplies"));
     quickReplies.hidden = true;
 
     var form = el("form", "parley-form");
@@ -149,7 +150,7 @@
       if (!citations || !citations.length) return;
       var seen = {};
       var box = el("div", "parley-sources");
-      box.appendChild(el("span", "parley-sources-label", "Sources:"));
+      box.appendChild(el("span", "parley-sources-label", P.t("sources")));
       var list = el("ul", "parley-sources-list");
       citations.forEach(function (c) {
         var url = safeUrl(c.url);
@@ -190,7 +191,10 @@
 
     function hideNotice() { notice.hidden = true; notice.textContent = ""; }
 
+    var shownConfirmation = null; // the pending change whose Yes/No buttons are on screen
+
     function clearQuickReplies() {
+      shownConfirmation = null;
       while (quickReplies.firstChild) quickReplies.removeChild(quickReplies.firstChild);
       quickReplies.hidden = true;
     }
@@ -213,18 +217,63 @@
       return quickReplies;
     }
 
-    function showConfirmation(awaiting) {
+    function showConfirmation(awaiting, takeFocus) {
       var question = P.t("pleaseConfirm") + awaiting.actions.map(function (a) { return a.description; }).join("; ");
       showChoices(question, [[P.t("yesGoAhead"), "yes", "parley-quick-yes"], [P.t("noDont"), "no", "parley-quick-no"]],
         function (value) { P.send(value, awaiting.action_id); });
-      quickReplies.querySelector("button").focus();
+      shownConfirmation = awaiting;
+      if (takeFocus !== false) quickReplies.querySelector("button").focus();
     }
 
     var STATUS_NOTICES = {
-      waiting_for_human: [P.t("connecting"), "handover"],
-      human: [P.t("joined"), "handover"],
-      closed: [P.t("closed"), "info"],
+      waiting_for_human: ["connecting", "handover"],
+      human: ["joined", "handover"],
+      closed: ["closed", "info"],
     };
+
+    /* The conversation's language (the API's `language`): the widget's own words follow it when it is one of
+     * ours. Everything on screen in the old words is written again: labels, buttons, the pending Yes/No. */
+    function applyLanguage(code) {
+      var previous = P.lang;
+      if (!P.setLang(code)) return false;
+      if (config.defaultTitle) {
+        config.title = P.t("help");
+        heading.textContent = config.title;
+        panel.setAttribute("aria-label", config.title);
+      }
+      launcher.setAttribute("aria-label", P.t("openChat") + ": " + config.title);
+      launcherLabel.textContent = P.t("help");
+      closeButton.setAttribute("aria-label", P.t("closeChat"));
+      log.setAttribute("aria-label", P.t("conversation"));
+      typing.setAttribute("aria-label", P.t("assistantTyping"));
+      quickReplies.setAttribute("aria-label", P.t("quickReplies"));
+      label.textContent = P.t("yourMessage");
+      input.placeholder = P.t("placeholder");
+      sendButton.textContent = P.t("send");
+      endButton.textContent = P.t("endChat");
+      personButton.textContent = P.t("talkToPerson");
+      Array.prototype.forEach.call(log.querySelectorAll(".parley-sources-label"), function (node) {
+        node.textContent = P.t("sources");
+      });
+      if (config.defaultGreeting) {
+        config.greeting = P.t("greeting");
+        var greeting = log.querySelector(".parley-greeting .parley-text");
+        if (greeting) greeting.textContent = config.greeting;
+      }
+      if (!notice.hidden) {
+        var shown = notice.textContent;
+        var prefix = P.t("connectingShort", previous);
+        if (shown.indexOf(prefix) === 0 && shown !== P.t("connecting", previous)) {
+          notice.textContent = P.t("connectingShort") + shown.slice(prefix.length); // + the API's queue text
+        } else {
+          P.textKeys.forEach(function (key) { if (shown === P.t(key, previous)) notice.textContent = P.t(key); });
+        }
+      }
+      if (shownConfirmation && !quickReplies.hidden) {
+        showConfirmation(shownConfirmation, quickReplies.contains(document.activeElement));
+      }
+      return true;
+    }
 
     function setStatus(status) {
       var previous = state.status;
@@ -234,7 +283,7 @@
       if (status === previous) return;
       var text = STATUS_NOTICES[status];
       if (text) {
-        showNotice(text[0], text[1]);
+        showNotice(P.t(text[0]), text[1]);
       } else if (status === "bot" && (previous === "human" || previous === "waiting_for_human")) {
         showNotice(P.t("botAgain"), "info");
       }
@@ -258,5 +307,6 @@
     P.showChoices = showChoices;
     P.showConfirmation = showConfirmation;
     P.setStatus = setStatus;
+    P.applyLanguage = applyLanguage;
   };
 })();

@@ -3,8 +3,9 @@
  *   <script src="https://HOST/widget/widget.js" data-api="https://HOST" data-title="Maple & Moss help"
  *           data-customer-token="..." async></script>
  * This file reads the tag, loads the stylesheet and the widget's parts from next to itself
- * (widget-i18n.js: the interface's words in en/fr/nl, chosen by data-lang or the page's language; widget-ui.js: the panel and how text is drawn; widget-net.js: the conversation with the API;
- * widget-desk.js: queue position, end of chat and the effort question), then wires the behaviour.
+ * (widget-i18n.js: the interface's words in en/fr/nl, chosen by data-lang or the page's language, then the
+ * conversation's language once the customer has written; widget-ui.js: the panel and how text is drawn;
+ * widget-net.js: the conversation with the API; widget-desk.js: queue position, end of chat and the effort question), then wires the behaviour.
  * Every piece of text from the network is written with textContent (never as HTML).
  */
 (function () {
@@ -57,6 +58,9 @@
   function boot() {
     var parts = window.__parleyParts;
     parts.i18n(P, script); // P.t(key): the interface's words in the page's language
+    // The title and greeting the page did not set follow the widget's language (also when it switches).
+    P.config.defaultTitle = !P.config.title;
+    P.config.defaultGreeting = !P.config.greeting;
     P.config.title = P.config.title || P.t("help");
     P.config.greeting = P.config.greeting || P.t("greeting");
     // Each part gets the widget and its config and state; net and desk also the DOM that ui builds.
@@ -110,8 +114,12 @@
     dom.endButton.addEventListener("click", function () { P.endChat(); });
     window.addEventListener("online", function () { if (state.conversation) P.poll(); });
 
-    // Reopen where the customer left off (same tab, after a reload).
-    if (P.load()) P.ensureConversation();
+    // Reopen where the customer left off (same tab, after a reload), in the language they wrote in.
+    var saved = P.load();
+    if (saved) {
+      if (saved.lang) P.applyLanguage(saved.lang);
+      P.ensureConversation();
+    }
 
     window.ParleyWidget = { open: openPanel, close: closePanel, send: P.send, endChat: P.endChat };
   }
