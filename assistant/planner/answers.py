@@ -110,6 +110,19 @@ def extremes(question: str, sentences_: list[str]) -> list[bool]:
     return marked
 
 
+# A sentence that only sends the reader to another article ('See "How do I return an item?".', 'If your
+# tracking has not moved, read "My parcel is late or lost".') says nothing itself: never an answer.
+_POINTER_RE = re.compile(
+    r"(^|, )(see|read|voir|lisez|consultez|zie|lees)\s+[\"«“][^\"»”]+[\"»”]"
+    r"\s*(for details|pour en savoir plus)?\W*$"
+)
+
+
+def points_elsewhere(sentence: str) -> bool:
+    """The sentence only points to another article."""
+    return bool(_POINTER_RE.search(fold(sentence)))
+
+
 def overlap(query: str, sentence_stems: set[str], language: str) -> float:
     """The share of the question's content words the sentence says: same stem, or a glossary translation's
     stem ("terugsturen" -> "retourneren", "annuleren" -> "geannuleerd")."""
@@ -169,7 +182,9 @@ def answer_from_hits(kit: PlannerKit, state: DialogueState, outcome: ToolOutcome
     if not kit.answerability.answerable(evidence):
         return refusal(kit, state, evidence)
     # The answer may quote every hit (a table further down the list often holds the fact).
-    found = candidates(hits, top=len(hits))
+    found = [(p, s) for p, s in candidates(hits, top=len(hits)) if not points_elsewhere(s)]
+    if not found:
+        return refusal(kit, state, evidence)
     vectors = kit.encode([query] + [s for _, s in found])
     similarity = vectors[1:] @ vectors[0]
     # Favour the best-ranked passages slightly: their context is the most likely answer.

@@ -6,7 +6,7 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.planner import answerability
-from assistant.planner.answers import asks_for, extremes, fits, measure, overlap
+from assistant.planner.answers import asks_for, extremes, fits, measure, overlap, points_elsewhere
 from assistant.planner.sentences import is_table_row, sentences
 from assistant.planner.words import PassageWords, content_words, stems, within_edits
 from tests.assistant.planner.conftest import bag_of_words
@@ -162,3 +162,20 @@ def test_fastest_and_cheapest_pick_the_table_row_with_the_extreme_value() -> Non
     assert extremes("quelle est la livraison la moins chère ?", rows) == [True, False, False, False]
     assert extremes("what is the most expensive option?", rows) == [False, False, True, False]
     assert extremes("how long does shipping take?", rows) == [False, False, False, False]
+
+
+def test_a_sentence_that_only_points_to_another_article_is_no_answer() -> None:
+    assert points_elsewhere('See "Can I change the shipping address of my order?".')
+    assert points_elsewhere('If your tracking has not moved for a while, read "My parcel is late or lost".')
+    assert points_elsewhere("Voir « Comment retourner un article ? ».")
+    assert not points_elsewhere(
+        'Order still pending: change the item (see "Can I change the items in my order?").'
+    )
+
+
+def test_is_there_asks_whether_something_exists_and_what_it_is() -> None:
+    assert "existence" in asks_for("is there a warranty on the desk lamp")
+    assert "existence" in asks_for("Y a-t-il une garantie ?")
+    assert "existence" not in asks_for("how long is the warranty?")
+    assert fits("existence", "Every product we sell has a 2-year warranty against manufacturing defects.")
+    assert not fits("existence", "This warranty is in addition to your statutory rights.")
