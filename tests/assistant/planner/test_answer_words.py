@@ -179,3 +179,12 @@ def test_is_there_asks_whether_something_exists_and_what_it_is() -> None:
     assert "existence" not in asks_for("how long is the warranty?")
     assert fits("existence", "Every product we sell has a 2-year warranty against manufacturing defects.")
     assert not fits("existence", "This warranty is in addition to your statutory rights.")
+
+
+def test_how_do_i_also_asks_when_it_is_possible_and_what_happens() -> None:
+    kinds = asks_for("comment je retourne un article svp")
+    assert {"procedure", "outcome", "precondition"} <= set(kinds)
+    assert fits("outcome", "Le statut de la commande devient alors retour demandé (return requested).")
+    assert fits("precondition", "You can return items from any order whose status is delivered.")
+    assert not fits("outcome", "Return shipping is free.")
+    assert "outcome" not in asks_for("how long do refunds take?")
