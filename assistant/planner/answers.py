@@ -17,15 +17,18 @@ import numpy as np
 
 from assistant.planner import answerability
 from assistant.planner.kit import PlannerKit
-from assistant.planner.sentences import sentences
+from assistant.planner.sentences import is_table_row, sentences
 from assistant.planner.state import DialogueState, Step
-from assistant.planner.words import lexicon, stems
+from assistant.planner.words import content_words, lexicon, stem, stems, translations
 from assistant.records import Citation
 from assistant.tools.outcomes import ToolOutcome
 from knowledge.language import SUPPORTED_LANGUAGES, detect_language, fold
 
 OVERLAP_WEIGHT = 0.3  # tried 0.3 and 0.5 on the sample-shop questions: 0.651 vs 0.634 fact recall
 CUE_BONUS = 0.15  # a sentence with what the question asks for (a duration, an amount, a rule)
+LEADING_CUE_BONUS = 0.3  # "how much ...?", "combien de temps ...?": the quantity is the answer
+QUANTITIES = ("duration", "amount", "time")
+EXTREME_BONUS = 0.3  # "fastest", "cheapest": the table row that holds the extreme value
 MAX_SENTENCES = 3
 MIN_EXTRA_SIMILARITY = 0.25  # a second or third sentence must still be about the question
 SAME_FACT = 0.8
@@ -47,10 +50,92 @@ def _condition_re() -> re.Pattern[str]:
     return re.compile(str(lexicon()["conditions"]))
 
 
+@cache
+def _opens_with_question_word() -> re.Pattern[str]:
+    return re.compile(str(lexicon()["opens_with_question_word"]))
+
+
 def asks_for(question: str) -> list[str]:
     """What the question asks for: duration, amount, time, permission, place (any that apply)."""
     folded = fold(question)
-    return [kind for kind, (asked, _) in _cues().items() if asked.search(folded)]
+    kinds = [kind for kind, (asked, _) in _cues().items() if asked.search(folded)]
+    if "permission" in kinds and _opens_with_question_word().search(folded):
+        # "how much can I put on a gift card?" asks for an amount, "hoe kan ik...?" for the way.
+        kinds.remove("permission")
+    return kinds
+
+
+_DURATION_UNITS = {"hour": 1, "heure": 1, "uur": 1, "day": 24, "jour": 24, "dag": 24, "werkdag": 24}
+_DURATION_UNITS |= {"week": 168, "semaine": 168, "wek": 168}
+_MEASURES = {
+    "duration": re.compile(
+        r"\b(?:(same day|jour meme|dezelfde dag|immediat\w*|right away|meteen)"
+        r"|(next (?:business )?day|jour ouvre suivant|volgende werkdag|lendemain)"
+        r"|(\d+)(?: ?(?:to|-|a|tot|or|ou|of) ?\d+)? (?:business |working )?"
+        r"(hour|heure|uur|day|jour|werkdag|dag|week|semaine|wek)(?:s|en|e)?)\b"
+    ),
+    "amount": re.compile(
+        r"[$€£] ?(\d+(?:[.,]\d+)?)|\b(\d+(?:[.,]\d+)?) ?(?:€|eur\b|euros?\b|usd\b|dollars?\b)"
+    ),
+}
+
+
+def measure(kind: str, sentence: str) -> float | None:
+    """The first duration (in hours) or amount the sentence states; None when it states none."""
+    found = _MEASURES[kind].search(fold(sentence))
+    if found is None:
+        return None
+    if kind == "amount":
+        return float((found.group(1) or found.group(2)).replace(",", "."))
+    if found.group(1):
+        return 0.0
+    if found.group(2):
+        return 24.0
+    return float(found.group(3)) * _DURATION_UNITS[found.group(4)]
+
+
+def extremes(question: str, sentences_: list[str]) -> list[bool]:
+    """For "fastest / cheapest / le plus rapide / goedkoopste": the table rows holding the extreme value."""
+    folded = fold(question)
+    marked = [False] * len(sentences_)
+    for rule in lexicon().get("extremes", []):
+        if not re.search(rule["question"], folded):
+            continue
+        values = {i: measure(rule["measure"], s) for i, s in enumerate(sentences_) if is_table_row(s)}
+        known = {i: v for i, v in values.items() if v is not None}
+        if len(known) < 2:
+            continue  # nothing to compare
+        best = (min if rule["pick"] == "min" else max)(known.values())
+        marked = [m or known.get(i) == best for i, m in enumerate(marked)]
+    return marked
+
+
+# A sentence that only sends the reader to another article ('See "How do I return an item?".', 'If your
+# tracking has not moved, read "My parcel is late or lost".') says nothing itself: never an answer.
+_POINTER_RE = re.compile(
+    r"(^|, )(see|read|voir|lisez|consultez|zie|lees)\s+[\"«“][^\"»”]+[\"»”]"
+    r"\s*(for details|pour en savoir plus)?\W*$"
+)
+
+
+def points_elsewhere(sentence: str) -> bool:
+    """The sentence only points to another article."""
+    return bool(_POINTER_RE.search(fold(sentence)))
+
+
+def overlap(query: str, sentence_stems: set[str], language: str) -> float:
+    """The share of the question's content words the sentence says: same stem, or a glossary translation's
+    stem ("terugsturen" -> "retourneren", "annuleren" -> "geannuleerd")."""
+    words = content_words(query)
+    if not words:
+        return 0.0
+    said = 0
+    for word in words:
+        keys = {stem(word, language)} | {
+            stem(t, language) for t in translations(word, language) if " " not in t
+        }
+        said += bool(keys & sentence_stems)
+    return said / len(words)
 
 
 def fits(kind: str, sentence: str) -> bool:
@@ -97,20 +182,21 @@ def answer_from_hits(kit: PlannerKit, state: DialogueState, outcome: ToolOutcome
     if not kit.answerability.answerable(evidence):
         return refusal(kit, state, evidence)
     # The answer may quote every hit (a table further down the list often holds the fact).
-    found = candidates(hits, top=len(hits))
+    found = [(p, s) for p, s in candidates(hits, top=len(hits)) if not points_elsewhere(s)]
+    if not found:
+        return refusal(kit, state, evidence)
     vectors = kit.encode([query] + [s for _, s in found])
     similarity = vectors[1:] @ vectors[0]
     # Favour the best-ranked passages slightly: their context is the most likely answer.
     bonus = np.array([RANK_BONUS.get(position, -0.05) for position, _ in found])
     # MiniLM is an English model: in French and Dutch its similarities are weak, so the words the
-    # customer used count too (shared content-word stems).
-    asked_stems = stems(query, language)
-    if asked_stems:
-        bonus += OVERLAP_WEIGHT * np.array(
-            [len(asked_stems & stems(s, language)) / len(asked_stems) for _, s in found]
-        )
+    # customer used count too (shared content-word stems, or a glossary translation's stem).
+    bonus += OVERLAP_WEIGHT * np.array([overlap(query, stems(s, language), language) for _, s in found])
+    opens = bool(_opens_with_question_word().search(fold(query)))
     for kind in asks_for(query):
-        bonus += np.array([CUE_BONUS if fits(kind, s) else 0.0 for _, s in found])
+        weight = LEADING_CUE_BONUS if opens and kind in QUANTITIES else CUE_BONUS
+        bonus += np.array([weight if fits(kind, s) else 0.0 for _, s in found])
+    bonus += EXTREME_BONUS * np.array(extremes(query, [s for _, s in found]), dtype=float)
     order = np.argsort(-(similarity + bonus))
     chosen: list[int] = []
     for index in order[:8]:

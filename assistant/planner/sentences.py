@@ -28,6 +28,15 @@ _POINTS_BACK_RE = re.compile(
 )
 
 
+# A table row as table_row_sentence writes it: "Express (option) — carrier: UPS Next Day Air; ...".
+_ROW_SENTENCE_RE = re.compile(r"^[^—]{1,80} \([^()]{1,60}\) — ")
+
+
+def is_table_row(sentence: str) -> bool:
+    """The sentence is a row of a Markdown table (table_row_sentence's form)."""
+    return bool(_ROW_SENTENCE_RE.match(sentence))
+
+
 def _cells(line: str) -> list[str]:
     return [" ".join(cell.split()) for cell in line.strip().strip("|").split("|")]
 

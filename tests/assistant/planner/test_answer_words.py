@@ -6,8 +6,8 @@ from __future__ import annotations
 import numpy as np
 
 from assistant.planner import answerability
-from assistant.planner.answers import asks_for, fits
-from assistant.planner.sentences import sentences
+from assistant.planner.answers import asks_for, extremes, fits, measure, overlap, points_elsewhere
+from assistant.planner.sentences import is_table_row, sentences
 from assistant.planner.words import PassageWords, content_words, stems, within_edits
 from tests.assistant.planner.conftest import bag_of_words
 
@@ -131,3 +131,60 @@ def test_how_do_i_asks_for_the_way_and_what_happens_next() -> None:
     assert fits("procedure", "Go to Account > Privacy and click Download my data.")
     assert fits("procedure", "Le statut de la commande devient alors retour demandé.")
     assert not fits("procedure", "Refunds take 5 to 7 business days.")
+
+
+def test_a_question_that_opens_with_a_question_word_is_not_a_yes_no_question() -> None:
+    assert asks_for("how much can I put on a gift card") == ["amount"]
+    assert "permission" not in asks_for("hoe kan ik iets terugsturen?")
+    assert "permission" in asks_for("can I return a sale item?")
+
+
+def test_a_question_word_counts_as_said_by_its_glossary_translation() -> None:
+    asked = "kan ik een verwerkte bestelling nog annuleren?"
+    said = stems("Zodra de bestelling verwerkt is, kan ze niet meer geannuleerd worden.", "nl")
+    assert overlap(asked, said, "nl") == 1.0  # "annuleren" is said as "geannuleerd" (same glossary group)
+    assert overlap(asked, stems("Je kunt alle artikelen retourneren.", "nl"), "nl") == 0.0
+
+
+def test_fastest_and_cheapest_pick_the_table_row_with_the_extreme_value() -> None:
+    rows = sentences(
+        "| Option | Carrier | Transit time | Price |\n|---|---|---|---|\n"
+        "| Standard | UPS Ground | 4 to 6 business days | $5.95 |\n"
+        "| Expedited | UPS 2nd Day Air | 2 to 3 business days | $14.95 |\n"
+        "| Express | UPS Next Day Air | next business day | $29.95 |\n\n"
+        "Large items may need 1 to 2 extra business days."
+    )
+    assert [is_table_row(s) for s in rows] == [True, True, True, False]
+    assert measure("duration", rows[0]) == 96.0
+    assert measure("duration", rows[2]) == 24.0
+    assert measure("amount", rows[1]) == 14.95
+    assert extremes("whats the fastest shipping you have?", rows) == [False, False, True, False]
+    assert extremes("quelle est la livraison la moins chère ?", rows) == [True, False, False, False]
+    assert extremes("what is the most expensive option?", rows) == [False, False, True, False]
+    assert extremes("how long does shipping take?", rows) == [False, False, False, False]
+
+
+def test_a_sentence_that_only_points_to_another_article_is_no_answer() -> None:
+    assert points_elsewhere('See "Can I change the shipping address of my order?".')
+    assert points_elsewhere('If your tracking has not moved for a while, read "My parcel is late or lost".')
+    assert points_elsewhere("Voir « Comment retourner un article ? ».")
+    assert not points_elsewhere(
+        'Order still pending: change the item (see "Can I change the items in my order?").'
+    )
+
+
+def test_is_there_asks_whether_something_exists_and_what_it_is() -> None:
+    assert "existence" in asks_for("is there a warranty on the desk lamp")
+    assert "existence" in asks_for("Y a-t-il une garantie ?")
+    assert "existence" not in asks_for("how long is the warranty?")
+    assert fits("existence", "Every product we sell has a 2-year warranty against manufacturing defects.")
+    assert not fits("existence", "This warranty is in addition to your statutory rights.")
+
+
+def test_how_do_i_also_asks_when_it_is_possible_and_what_happens() -> None:
+    kinds = asks_for("comment je retourne un article svp")
+    assert {"procedure", "outcome", "precondition"} <= set(kinds)
+    assert fits("outcome", "Le statut de la commande devient alors retour demandé (return requested).")
+    assert fits("precondition", "You can return items from any order whose status is delivered.")
+    assert not fits("outcome", "Return shipping is free.")
+    assert "outcome" not in asks_for("how long do refunds take?")
