@@ -97,6 +97,20 @@ def send(page: Any, text: str) -> None:
     box.press("Enter")
 
 
+def write(page: Any, text: str) -> None:
+    """Send `text` in whatever language the widget speaks, and wait for the bot's whole answer."""
+    from playwright.sync_api import expect
+
+    bot = page.locator(".parley-msg-bot")
+    expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
+    answers = bot.count()
+    box = page.locator("#parley-input")
+    box.fill(text)
+    box.press("Enter")
+    expect(bot).to_have_count(answers + 1, timeout=TIMEOUT_MS)
+    expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
+
+
 def test_widget_end_to_end(server: str, browser: Any) -> None:
     from playwright.sync_api import expect
 
@@ -369,22 +383,11 @@ def test_widget_speaks_the_customers_language(server: str, browser: Any, lang: s
     page.goto(server + "/demo")  # <html lang="en">, no data-lang
     page.get_by_role("button", name="Open chat: Maple & Moss help").click()
     expect(page.locator(".parley-send")).to_have_text("Send")  # the page's language until the customer writes
-    bot = page.locator(".parley-msg-bot")
-    box = page.locator("#parley-input")
-
-    def write(text: str) -> None:
-        expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
-        answers = bot.count()
-        box.fill(text)
-        box.press("Enter")
-        expect(bot).to_have_count(answers + 1, timeout=TIMEOUT_MS)
-        expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
-
     first, cancel, reason = CONVERSATIONS[lang]
-    write(first)
+    write(page, first)
     expect_words(page, lang)
-    write(cancel)
-    write(reason)
+    write(page, cancel)
+    write(page, reason)
     words = WORDS[lang]
     yes = page.get_by_role("button", name=words["yes"], exact=True)
     expect(yes).to_be_visible(timeout=TIMEOUT_MS)
@@ -399,7 +402,7 @@ def test_widget_speaks_the_customers_language(server: str, browser: Any, lang: s
     # No: the order stays; then a help question, whose sources are labelled in the same language
     page.get_by_role("button", name=words["no"], exact=True).click()
     expect(yes).to_be_hidden(timeout=TIMEOUT_MS)
-    write(HELP_QUESTION[lang])
+    write(page, HELP_QUESTION[lang])
     expect(page.locator(".parley-sources-label").last).to_have_text(words["sources"], timeout=TIMEOUT_MS)
 
     # a reload of the same conversation comes back in the customer's language
@@ -441,23 +444,12 @@ def test_widget_keeps_the_pages_data_lang_until_the_customer_writes(server: str,
     page.goto(server + "/demo")  # <html lang="en">, but the tag says nl
     page.get_by_role("button", name="Chat openen: Maple & Moss help").click()
     expect(page.locator(".parley-send")).to_have_text("Versturen")
-    bot = page.locator(".parley-msg-bot")
-    box = page.locator("#parley-input")
-
-    def write(text: str) -> None:
-        expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
-        answers = bot.count()
-        box.fill(text)
-        box.press("Enter")
-        expect(bot).to_have_count(answers + 1, timeout=TIMEOUT_MS)
-        expect(page.locator(".parley-send")).to_be_enabled(timeout=TIMEOUT_MS)
-
     page.route("**/v1/conversations/*/messages", unknown_language)
-    write("How do I return an item?")
+    write(page, "How do I return an item?")
     assert replaced == [True]
     expect_words(page, "nl")
     page.unroute("**/v1/conversations/*/messages")
-    write("Comment puis-je retourner un article ?")
+    write(page, "Comment puis-je retourner un article ?")
     expect_words(page, "fr")
     assert errors == [], errors
     page.close()
