@@ -6,6 +6,7 @@ from collections.abc import Callable
 from typing import Any
 
 from langchain_core.messages import AIMessage, BaseMessage, SystemMessage
+from langgraph.types import Command
 
 from assistant.planner.state import AUTH_MARKER
 
@@ -81,3 +82,8 @@ def knows_user(agent: Any, config: dict[str, Any]) -> bool:
     return any(
         isinstance(m, SystemMessage) and AUTH_MARKER in str(m.content) for m in thread_messages(agent, config)
     )
+
+
+def decisions(kind: str, count: int) -> Command:
+    """Resume an interrupted run with the same decision ("approve"/"reject") for each of `count` changes."""
+    return Command(resume={"decisions": [{"type": kind}] * count})

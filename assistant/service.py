@@ -19,6 +19,7 @@ from langgraph.types import Command
 from assistant.agent import MODEL_CALL_LIMIT, guard_history
 from assistant.agent_thread import (
     ThreadReader,
+    decisions,
     knows_user,
     last_tool_call_index,
     run_agent,
@@ -53,10 +54,6 @@ TokenCallback = Callable[[str], None]
 PartT = TypeVar("PartT")
 # Above the model-call limit's steps, so that limit (a polite answer) always comes first (issue 11).
 RECURSION_LIMIT = recursion_limit(MODEL_CALL_LIMIT)
-
-
-def _decisions(kind: str, count: int) -> Command:
-    return Command(resume={"decisions": [{"type": kind}] * count})
 
 
 class _Part(Generic[PartT]):
@@ -168,6 +165,7 @@ class SupportService:
             customer_seq=customer_message.seq,
             latency_ms=(time.perf_counter() - started) * 1000,
             provider=self.provider,
+            language=conversation.language,
         )
 
     # --- identity (assistant/identity: policy.py, signin.py) ------------------------------------------
@@ -206,7 +204,7 @@ class SupportService:
         actions: list[dict[str, Any]] = list(pending[0].get("action_requests", [])) if pending else []
         if pending and turn.recovered and already_ran(actions, turn.recovered):
             # The yes was given and the change ran; the crash lost the rest of that turn. Never run it twice.
-            self._run(_decisions("reject", len(pending)), turn, None)
+            self._run(decisions("reject", len(pending)), turn, None)
             pending = []
         not_run = [{"name": r.tool, "args": r.arguments} for r in turn.recovered if r.status == "not_run"]
         # The crash came after the yes and before the change: a new yes to that change continues the run
@@ -234,14 +232,14 @@ class SupportService:
         # A listed change waits for an explicit yes; the guard still hears this message first.
         decision = self.parts.guard.evaluate(text, guard_history(thread_messages(turn.thread, turn.config)))
         if decision.takeover:
-            self._run(_decisions("reject", len(pending)), turn, None)
+            self._run(decisions("reject", len(pending)), turn, None)
             return decision
         if answer in ("yes", "no"):
-            return _decisions("approve" if answer == "yes" else "reject", len(pending))
+            return decisions("approve" if answer == "yes" else "reject", len(pending))
         if answer == "again":
             return AskAgain(actions)
         # Something else entirely: drop the pending change, then handle the new message.
-        self._run(_decisions("reject", len(pending)), turn, None)
+        self._run(decisions("reject", len(pending)), turn, None)
         return {"messages": [*self._agent_notes(turn.id), HumanMessage(text)]}
 
     def _run_turn(
@@ -392,6 +390,7 @@ class SupportService:
             customer_seq=turn.customer_message.seq,
             reply_seq=bot_message.seq,
             provider=self.provider,
+            language=turn.language,
         )
 
     def _store_reply(

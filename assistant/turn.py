@@ -30,6 +30,7 @@ class TurnResult:
     customer_seq: int = 0
     reply_seq: int | None = None
     provider: str = "offline"
+    language: str | None = None  # the conversation's language after the turn (the widget speaks it)
 
     def as_dict(self) -> dict[str, Any]:
         return {

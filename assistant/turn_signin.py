@@ -46,4 +46,5 @@ def code_sign_in(
         reply_seq=bot_message.seq,
         latency_ms=0.0,
         provider=parts.provider,
+        language=language,
     )

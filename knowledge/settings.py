@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import ipaddress
+import os
 from functools import lru_cache
 from pathlib import Path
 from typing import Any, Literal
@@ -76,6 +77,9 @@ class Settings(BaseSettings):
     breaker_failures: int = 3
     breaker_cooldown_s: float = 30.0
     max_reply_chars: int = 4000  # a longer model reply is cut before it is stored or served
+    # Customer turns an API worker runs at once (0: automatic). An offline turn is all CPU under one GIL:
+    # more threads than cores only queue on the GIL and cost CPU; a turn waiting on a remote model does not.
+    turn_threads: int = 0
 
     # --- sentiment guard -----------------------------------------------------------------------
     guard_negative_threshold: float = -0.6  # VADER compound of one message
@@ -260,6 +264,15 @@ class Settings(BaseSettings):
         if self.llm_provider == "auto":
             return "openai" if self.llm_base_url else "offline"
         return self.llm_provider
+
+    @property
+    def effective_turn_threads(self) -> int:
+        """`turn_threads`, or the cores (offline) / the cores plus the model's slots (a remote model)."""
+        if self.turn_threads > 0:
+            return self.turn_threads
+        cores = len(os.sched_getaffinity(0)) if hasattr(os, "sched_getaffinity") else os.cpu_count() or 2
+        extra = self.model_concurrency if self.effective_llm_provider == "openai" else 0
+        return max(2, cores) + extra
 
     def ensure_data_dir(self) -> Path:
         self.data_dir.mkdir(parents=True, exist_ok=True)

@@ -100,6 +100,8 @@ def create_app(
             await run_in_threadpool(warm_up, state.service)
         app.state.warmed = True  # readiness (/readyz): the first customer is served as fast as the 100th
         yield
+        if "turn_pool" in state.__dict__:  # turns under way finish (their replies are stored), then it ends
+            state.__dict__.pop("turn_pool").shutdown(wait=True)
 
     app = FastAPI(  # /docs, /redoc and /openapi.json only with settings.expose_docs (off by default)
         title="Parley API",

@@ -7,6 +7,7 @@ the (per-process) rate-limit counters, so any number of workers can serve the sa
 from __future__ import annotations
 
 import hmac
+from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
 from typing import Annotated, Any
@@ -31,6 +32,12 @@ class ApiState:
     settings: Settings
     service: SupportService
     metrics: ApiMetrics = field(default_factory=ApiMetrics)
+
+    @cached_property
+    def turn_pool(self) -> ThreadPoolExecutor:
+        """Customer turns run here, at most `effective_turn_threads` at once (the rest queue in order)."""
+        size = self.settings.effective_turn_threads
+        return ThreadPoolExecutor(size, thread_name_prefix="parley-turn")
 
     @cached_property
     def desk(self) -> AgentDesk:

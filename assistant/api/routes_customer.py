@@ -66,9 +66,9 @@ def public_message(message: Message) -> PublicMessage:
     )
 
 
-def public_turn(result: TurnResult, language: str | None = None) -> dict[str, Any]:
+def public_turn(result: TurnResult) -> dict[str, Any]:
     """What a customer may see of a turn: tool names, arguments and ok, never tool outputs or guard data;
-    `language`: the conversation's language after the turn (the widget speaks it)."""
+    the conversation's language after the turn (the widget speaks it)."""
     awaiting = None
     if result.awaiting_confirmation:
         awaiting = {
@@ -92,7 +92,7 @@ def public_turn(result: TurnResult, language: str | None = None) -> dict[str, An
             "awaiting_confirmation": awaiting,
             "customer_seq": result.customer_seq,
             "reply_seq": result.reply_seq,
-            "language": language,
+            "language": result.language,
         }
     ).model_dump(mode="json")
 
@@ -212,28 +212,22 @@ def _message_stored(state: State, conversation_id: str, after_seq: int, text: st
         return False
 
 
-def _language(state: State, conversation_id: str) -> str | None:
-    """The conversation's stored language (the turn sets it from the customer's words); None if unreadable."""
-    try:
-        return state.service.conversations.get(conversation_id).language
-    except Exception:  # the turn is answered: a store hiccup here only leaves the field empty
-        log.warning("could not read the language of conversation %s", conversation_id, exc_info=True)
-        return None
-
-
 def _last_seq(state: State, conversation_id: str) -> int:
     return state.service.conversations.last_seq(conversation_id)
 
 
 async def _turn_json(state: State, conversation_id: str, text: str, action_id: str | None = None) -> Any:
     before = await run_in_threadpool(_last_seq, state, conversation_id)
+    loop = asyncio.get_running_loop()
     try:
-        result = await run_in_threadpool(_run_turn, state, conversation_id, text, None, action_id)
+        result = await loop.run_in_executor(
+            state.turn_pool, _run_turn, state, conversation_id, text, None, action_id
+        )
     except Exception:
         stored = await run_in_threadpool(_message_stored, state, conversation_id, before, text)
         detail = AGENT_ERROR if stored else "the assistant could not answer right now; please send it again"
         return JSONResponse(status_code=503, content={"detail": detail, "message_stored": stored})
-    return public_turn(result, await run_in_threadpool(_language, state, conversation_id))
+    return public_turn(result)
 
 
 async def _turn_stream(
@@ -253,13 +247,12 @@ async def _turn_stream(
     def work() -> None:
         try:
             result = _run_turn(state, conversation_id, text, on_token, action_id)
-            language = _language(state, conversation_id)
-            loop.call_soon_threadsafe(queue.put_nowait, ("final", (result, language)))
+            loop.call_soon_threadsafe(queue.put_nowait, ("final", result))
         except Exception as exc:
             loop.call_soon_threadsafe(queue.put_nowait, ("error", exc))
 
     # A client that disconnects does not cancel the turn: the worker finishes it and stores the reply.
-    loop.run_in_executor(None, work)
+    loop.run_in_executor(state.turn_pool, work)
     while True:
         kind, payload = await queue.get()
         if kind == "token":
@@ -268,7 +261,7 @@ async def _turn_stream(
         elif kind == "final":
             if rest := pieces.take():
                 yield _sse("token", {"text": rest})
-            yield _sse("final", public_turn(*payload))
+            yield _sse("final", public_turn(payload))
             return
         else:
             stored = await run_in_threadpool(_message_stored, state, conversation_id, before, text)
