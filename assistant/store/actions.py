@@ -9,10 +9,10 @@ customer what was done; the console's transcript shows them with that turn.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any
+from typing import Any, cast
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, DateTime, Integer, String, Text, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Table, Text, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
 from assistant.db import Base, as_utc, columns
@@ -59,6 +59,14 @@ def _record(row: ActionRow) -> ActionRecord:
     )
 
 
+_ACTIONS = cast(Table, ActionRow.__table__)
+_UNREPORTED = (
+    select(_ACTIONS)
+    .where(_ACTIONS.c.conversation_id == bindparam("b_id"), _ACTIONS.c.reported_seq.is_(None))
+    .order_by(_ACTIONS.c.id)
+)
+
+
 class ActionLog:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
@@ -93,13 +101,10 @@ class ActionLog:
             session.execute(update(ActionRow).where(ActionRow.id == record_id).values(**values))
 
     def unreported(self, conversation_id: str) -> list[ActionRecord]:
-        with self._sessions() as session:
-            rows = session.scalars(
-                select(ActionRow)
-                .where(ActionRow.conversation_id == conversation_id, ActionRow.reported_seq.is_(None))
-                .order_by(ActionRow.id)
-            ).all()
-            return [_record(r) for r in rows]
+        """Read twice a turn: a prepared statement on a Core connection (no ORM session)."""
+        with self._sessions.kw["bind"].connect() as conn:
+            rows = conn.execute(_UNREPORTED, {"b_id": conversation_id}).all()
+        return [_record(r) for r in rows]
 
     def mark_reported(self, record_ids: list[int], seq: int) -> None:
         if not record_ids:

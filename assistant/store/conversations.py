@@ -12,13 +12,13 @@ import secrets
 import time
 import uuid
 from collections.abc import Callable, Sequence
-from typing import Any
+from types import SimpleNamespace
+from typing import Any, cast
 
-from sqlalchemy import ColumnElement, func, select, update
+from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
-from sqlalchemy.orm import Session
 
-from assistant.db import session_factory
+from assistant.db import make_engine, session_factory
 from assistant.store.actions import ActionLog
 from assistant.store.models import ConversationRow, ConversationStatus, MessageRole, MessageRow, utcnow
 from assistant.store.suggestions import SuggestionStore
@@ -49,6 +49,29 @@ __all__ = [
 ]
 
 
+# The statements of every turn, built once and run on a Core connection (no ORM unit of work): a turn runs
+# about twenty of them, and building and flushing ORM statements cost more CPU than SQLite running them.
+_CONV = cast(Table, ConversationRow.__table__)
+_MSG = cast(Table, MessageRow.__table__)
+_GET = select(_CONV).where(_CONV.c.id == bindparam("b_id"))
+_TOUCH = update(_CONV).where(_CONV.c.id == bindparam("b_id")).values(updated_at=bindparam("b_now"))
+_SET_LANGUAGE = update(_CONV).where(_CONV.c.id == bindparam("b_id")).values(language=bindparam("b_value"))
+_SET_USER = update(_CONV).where(_CONV.c.id == bindparam("b_id")).values(user_id=bindparam("b_value"))
+_LAST_SEQ = select(func.max(_MSG.c.seq)).where(_MSG.c.conversation_id == bindparam("b_id"))
+_LAST_SEQ_OF_ROLE = _LAST_SEQ.where(_MSG.c.role == bindparam("b_role"))
+_MESSAGES = (
+    select(_MSG)
+    .where(_MSG.c.conversation_id == bindparam("b_id"), _MSG.c.seq > bindparam("b_after"))
+    .order_by(_MSG.c.seq)
+)
+_SET_GUARD = (
+    update(_MSG)
+    .where(_MSG.c.conversation_id == bindparam("b_id"), _MSG.c.seq == bindparam("b_seq"))
+    .values(guard=bindparam("b_guard", type_=_MSG.c.guard.type))
+)
+_ADD_MESSAGE = insert(_MSG)
+
+
 def _hash_secret(secret: str) -> str:
     return hashlib.sha256(secret.encode()).hexdigest()
 
@@ -57,6 +80,7 @@ class ConversationStore(SuggestionStore):
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self._sessions = session_factory(database_url)
+        self._engine = make_engine(database_url)  # the sessions' engine (make_engine is cached per URL)
         self.actions = ActionLog(self._sessions)  # the write-ahead record of shop changes
         self.turns = TurnLocks(self._sessions)  # one turn at a time per conversation
 
@@ -93,11 +117,11 @@ class ConversationStore(SuggestionStore):
             return _conversation(row), secret
 
     def get(self, conversation_id: str) -> Conversation:
-        with self._sessions() as session:
-            row = session.get(ConversationRow, conversation_id)
-            if row is None:
-                raise ConversationNotFound(conversation_id)
-            return _conversation(row)
+        with self._engine.connect() as conn:
+            row = conn.execute(_GET, {"b_id": conversation_id}).first()
+        if row is None:
+            raise ConversationNotFound(conversation_id)
+        return _conversation(row)  # type: ignore[arg-type]  # a Row has the table's columns as attributes
 
     def verify_secret(self, conversation_id: str, secret: str) -> bool:
         """Constant-time check; an unknown id and a wrong secret look the same to the caller."""
@@ -107,16 +131,12 @@ class ConversationStore(SuggestionStore):
             return row is not None and hmac.compare_digest(expected, _hash_secret(secret))
 
     def set_user(self, conversation_id: str, user_id: str) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                update(ConversationRow).where(ConversationRow.id == conversation_id).values(user_id=user_id)
-            )
+        with self._engine.begin() as conn:
+            conn.execute(_SET_USER, {"b_id": conversation_id, "b_value": user_id})
 
     def set_language(self, conversation_id: str, language: str) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                update(ConversationRow).where(ConversationRow.id == conversation_id).values(language=language)
-            )
+        with self._engine.begin() as conn:
+            conn.execute(_SET_LANGUAGE, {"b_id": conversation_id, "b_value": language})
 
     def request_human(self, conversation_id: str, decision: dict[str, Any], priority: float) -> Conversation:
         """Bot -> waiting_for_human, recording why. A conversation a human already has stays theirs."""
@@ -246,21 +266,17 @@ class ConversationStore(SuggestionStore):
         """Append and commit at once (the customer's words are safe before any model call)."""
         for attempt in range(5):
             try:
-                with self._sessions.begin() as session:
+                now = utcnow()
+                with self._engine.begin() as conn:
                     # Writing first takes the lock before the next seq is read: the conversation's row lock
                     # on PostgreSQL, the database's write lock on SQLite (others wait on busy_timeout), so
                     # writers to one conversation queue up instead of racing. The unique index backs both.
-                    touched = session.execute(
-                        update(ConversationRow)
-                        .where(ConversationRow.id == conversation_id)
-                        .values(updated_at=utcnow())
-                    )
-                    if not touched.rowcount:  # type: ignore[attr-defined]
+                    touched = conn.execute(_TOUCH, {"b_id": conversation_id, "b_now": now})
+                    if not touched.rowcount:
                         raise ConversationNotFound(conversation_id)
-                    seq = self._next_seq(session, conversation_id)
-                    row = MessageRow(
+                    row = SimpleNamespace(
                         conversation_id=conversation_id,
-                        seq=seq,
+                        seq=int(conn.scalar(_LAST_SEQ, {"b_id": conversation_id}) or 0) + 1,
                         role=role.value,
                         text=text,
                         author=author,
@@ -268,43 +284,27 @@ class ConversationStore(SuggestionStore):
                         tool_calls=tool_calls or [],
                         guard=guard,
                         latency_ms=latency_ms,
+                        created_at=now,
                     )
-                    session.add(row)
-                    session.flush()
-                    return _message(row)
+                    conn.execute(_ADD_MESSAGE, vars(row))
+                return _message(row)  # type: ignore[arg-type]  # the columns, as a row has them
             except IntegrityError:
                 time.sleep(0.01 * (attempt + 1))  # two writers took the same seq; the unique index caught it
                 continue
         raise ConversationConflict("could not append message after 5 attempts")
 
-    @staticmethod
-    def _next_seq(session: Session, conversation_id: str) -> int:
-        current = session.scalar(
-            select(func.max(MessageRow.seq)).where(MessageRow.conversation_id == conversation_id)
-        )
-        return (current or 0) + 1
-
     def set_message_guard(self, conversation_id: str, seq: int, guard: dict[str, Any]) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                update(MessageRow)
-                .where(MessageRow.conversation_id == conversation_id, MessageRow.seq == seq)
-                .values(guard=guard)
-            )
+        with self._engine.begin() as conn:
+            conn.execute(_SET_GUARD, {"b_id": conversation_id, "b_seq": seq, "b_guard": guard})
 
     def messages(self, conversation_id: str, after_seq: int = 0) -> list[Message]:
-        with self._sessions() as session:
-            rows = session.scalars(
-                select(MessageRow)
-                .where(MessageRow.conversation_id == conversation_id, MessageRow.seq > after_seq)
-                .order_by(MessageRow.seq)
-            ).all()
-            return [_message(r) for r in rows]
+        with self._engine.connect() as conn:
+            rows = conn.execute(_MESSAGES, {"b_id": conversation_id, "b_after": after_seq}).all()
+        return [_message(r) for r in rows]  # type: ignore[arg-type]
 
     def last_seq(self, conversation_id: str, role: MessageRole | None = None) -> int:
         """The seq of the conversation's last message (of `role`, if given); 0 when there is none."""
-        with self._sessions() as session:
-            stmt = select(func.max(MessageRow.seq)).where(MessageRow.conversation_id == conversation_id)
-            if role is not None:
-                stmt = stmt.where(MessageRow.role == role.value)
-            return int(session.scalar(stmt) or 0)
+        with self._engine.connect() as conn:
+            if role is None:
+                return int(conn.scalar(_LAST_SEQ, {"b_id": conversation_id}) or 0)
+            return int(conn.scalar(_LAST_SEQ_OF_ROLE, {"b_id": conversation_id, "b_role": role.value}) or 0)

@@ -14,8 +14,9 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
+from typing import cast
 
-from sqlalchemy import Float, String, delete, select, update
+from sqlalchemy import Engine, Float, String, Table, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
@@ -32,6 +33,13 @@ class TurnLockRow(Base):
     conversation_id: Mapped[str] = mapped_column(String(36), primary_key=True)
     owner: Mapped[str] = mapped_column(String(160))
     expires_at: Mapped[float] = mapped_column(Float)  # epoch seconds (compares the same on every database)
+
+
+_LOCKS = cast(Table, TurnLockRow.__table__)
+_TAKE = insert(_LOCKS)
+_RELEASE = delete(_LOCKS).where(
+    _LOCKS.c.conversation_id == bindparam("b_id"), _LOCKS.c.owner == bindparam("b_owner")
+)
 
 
 class TurnBusy(RuntimeError):
@@ -66,13 +74,14 @@ def holder_is_dead(owner: str, host: str | None = None) -> bool:
 class TurnLocks:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._engine: Engine = sessions.kw["bind"]  # the two writes of every turn go on a Core connection
 
     def try_acquire(self, conversation_id: str, owner: str, lease_s: float = TURN_LEASE_S) -> bool:
         now = time.time()
         try:
-            with self._sessions.begin() as session:
-                session.add(
-                    TurnLockRow(conversation_id=conversation_id, owner=owner, expires_at=now + lease_s)
+            with self._engine.begin() as conn:
+                conn.execute(
+                    _TAKE, {"conversation_id": conversation_id, "owner": owner, "expires_at": now + lease_s}
                 )
             return True
         except IntegrityError:
@@ -97,12 +106,8 @@ class TurnLocks:
         return bool(taken.rowcount)  # type: ignore[attr-defined]
 
     def release(self, conversation_id: str, owner: str) -> None:
-        with self._sessions.begin() as session:
-            session.execute(
-                delete(TurnLockRow).where(
-                    TurnLockRow.conversation_id == conversation_id, TurnLockRow.owner == owner
-                )
-            )
+        with self._engine.begin() as conn:
+            conn.execute(_RELEASE, {"b_id": conversation_id, "b_owner": owner})
 
     @contextmanager
     def hold(
