@@ -8,9 +8,9 @@ from contextlib import contextmanager
 from datetime import UTC, datetime
 from functools import lru_cache
 from pathlib import Path
-from typing import Any, TypeVar
+from typing import Any, TypeVar, cast
 
-from sqlalchemy import Engine, create_engine, event, text
+from sqlalchemy import Engine, Table, create_engine, event, text
 from sqlalchemy.exc import SQLAlchemyError
 from sqlalchemy.orm import DeclarativeBase, Session, sessionmaker
 
@@ -19,6 +19,11 @@ MIGRATIONS_DIR = Path(__file__).parent / "migrations"
 
 class Base(DeclarativeBase):
     pass
+
+
+def table_of(model: type[Base]) -> Table:
+    """A model's table, for Core statements built once (no ORM unit of work on the hot paths of a turn)."""
+    return cast(Table, model.__table__)
 
 
 def as_utc(value: datetime | None) -> datetime | None:

@@ -20,7 +20,7 @@ from assistant.api.metrics import ApiMetrics
 from assistant.api.schemas import ErrorResponse
 from assistant.desk import AgentDesk
 from assistant.service import SupportService
-from assistant.store.conversations import Conversation, ConversationNotFound
+from assistant.store.conversations import Conversation
 from knowledge.settings import Settings
 
 NOT_FOUND = "conversation not found"  # the same words for an unknown id and a wrong secret
@@ -98,18 +98,13 @@ def customer_conversation(
     """The conversation, only for the holder of its secret. Unknown id, missing or wrong secret: the
     same 404, so the API is no oracle for which conversations exist."""
     secret = x_conversation_secret or ""
-    store = state.service.conversations
-    # verify_secret hashes and compares in constant time, and does the same work for unknown ids.
-    if (
-        len(conversation_id) > 64
-        or len(secret) > MAX_SECRET_CHARS
-        or not store.verify_secret(conversation_id, secret)
-    ):
+    # `authorized` hashes and compares in constant time, and does the same work for unknown ids.
+    if len(conversation_id) > 64 or len(secret) > MAX_SECRET_CHARS:
         raise HTTPException(status_code=404, detail=NOT_FOUND)
-    try:
-        return store.get(conversation_id)
-    except ConversationNotFound as exc:  # deleted between the two reads
-        raise HTTPException(status_code=404, detail=NOT_FOUND) from exc
+    conversation = state.service.conversations.authorized(conversation_id, secret)
+    if conversation is None:
+        raise HTTPException(status_code=404, detail=NOT_FOUND)
+    return conversation
 
 
 CustomerConversation = Annotated[Conversation, Depends(customer_conversation)]

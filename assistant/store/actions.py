@@ -9,13 +9,13 @@ customer what was done; the console's transcript shows them with that turn.
 from __future__ import annotations
 
 from datetime import datetime
-from typing import Any, cast
+from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, DateTime, Integer, String, Table, Text, bindparam, select, update
+from sqlalchemy import JSON, DateTime, Integer, String, Text, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from assistant.db import Base, as_utc, columns
+from assistant.db import Base, as_utc, columns, table_of
 from assistant.store.models import ConversationPart, utcnow
 
 
@@ -59,7 +59,7 @@ def _record(row: ActionRow) -> ActionRecord:
     )
 
 
-_ACTIONS = cast(Table, ActionRow.__table__)
+_ACTIONS = table_of(ActionRow)
 _UNREPORTED = (
     select(_ACTIONS)
     .where(_ACTIONS.c.conversation_id == bindparam("b_id"), _ACTIONS.c.reported_seq.is_(None))

@@ -13,12 +13,12 @@ import time
 import uuid
 from collections.abc import Callable, Sequence
 from types import SimpleNamespace
-from typing import Any, cast
+from typing import Any
 
-from sqlalchemy import ColumnElement, Table, bindparam, func, insert, select, update
+from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from assistant.db import make_engine, session_factory
+from assistant.db import make_engine, session_factory, table_of
 from assistant.store.actions import ActionLog
 from assistant.store.models import ConversationRow, ConversationStatus, MessageRole, MessageRow, utcnow
 from assistant.store.suggestions import SuggestionStore
@@ -51,8 +51,8 @@ __all__ = [
 
 # The statements of every turn, built once and run on a Core connection (no ORM unit of work): a turn runs
 # about twenty of them, and building and flushing ORM statements cost more CPU than SQLite running them.
-_CONV = cast(Table, ConversationRow.__table__)
-_MSG = cast(Table, MessageRow.__table__)
+_CONV = table_of(ConversationRow)
+_MSG = table_of(MessageRow)
 _GET = select(_CONV).where(_CONV.c.id == bindparam("b_id"))
 _TOUCH = update(_CONV).where(_CONV.c.id == bindparam("b_id")).values(updated_at=bindparam("b_now"))
 _SET_LANGUAGE = update(_CONV).where(_CONV.c.id == bindparam("b_id")).values(language=bindparam("b_value"))
@@ -125,10 +125,17 @@ class ConversationStore(SuggestionStore):
 
     def verify_secret(self, conversation_id: str, secret: str) -> bool:
         """Constant-time check; an unknown id and a wrong secret look the same to the caller."""
-        with self._sessions() as session:
-            row = session.get(ConversationRow, conversation_id)
-            expected = row.secret_hash if row is not None else _hash_secret(uuid.uuid4().hex)
-            return row is not None and hmac.compare_digest(expected, _hash_secret(secret))
+        return self.authorized(conversation_id, secret) is not None
+
+    def authorized(self, conversation_id: str, secret: str) -> Conversation | None:
+        """The conversation, read once, if `secret` is its secret (constant-time check; an unknown id costs
+        the same work); None otherwise."""
+        with self._engine.connect() as conn:
+            row = conn.execute(_GET, {"b_id": conversation_id}).first()
+        expected = row.secret_hash if row is not None else _hash_secret(uuid.uuid4().hex)
+        if row is None or not hmac.compare_digest(expected, _hash_secret(secret)):
+            return None
+        return _conversation(row)  # type: ignore[arg-type]
 
     def set_user(self, conversation_id: str, user_id: str) -> None:
         with self._engine.begin() as conn:

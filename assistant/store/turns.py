@@ -14,13 +14,12 @@ import time
 import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
-from typing import cast
 
-from sqlalchemy import Engine, Float, String, Table, bindparam, delete, insert, select, update
+from sqlalchemy import Engine, Float, String, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from assistant.db import Base
+from assistant.db import Base, table_of
 
 TURN_LEASE_S = 180.0  # longer than any turn's deadline; a dead holder on another host is waited out
 TURN_WAIT_S = 120.0
@@ -35,7 +34,7 @@ class TurnLockRow(Base):
     expires_at: Mapped[float] = mapped_column(Float)  # epoch seconds (compares the same on every database)
 
 
-_LOCKS = cast(Table, TurnLockRow.__table__)
+_LOCKS = table_of(TurnLockRow)
 _TAKE = insert(_LOCKS)
 _RELEASE = delete(_LOCKS).where(
     _LOCKS.c.conversation_id == bindparam("b_id"), _LOCKS.c.owner == bindparam("b_owner")
