@@ -140,14 +140,8 @@ class Inbox:
     def list(
         self, status: str | None = None, conversation_id: str | None = None, limit: int = 100
     ) -> list[InboundRecord]:
-        return newest_rows(
-            self._sessions,
-            InboundRow,
-            _record,
-            limit,
-            None if status is None else InboundRow.status == status,
-            None if conversation_id is None else InboundRow.conversation_id == conversation_id,
-        )
+        ids = None if conversation_id is None else [conversation_id]
+        return newest_rows(self._sessions, InboundRow, _record, limit, status=status, conversation_ids=ids)
 
     def count(self, channel: str | None = None) -> int:
         from sqlalchemy import func

@@ -183,10 +183,5 @@ class Outbox:
         self, status: str | None = None, conversation_ids: list[str] | None = None, limit: int = 200
     ) -> list[Delivery]:
         return newest_rows(
-            self._sessions,
-            DeliveryRow,
-            _delivery,
-            limit,
-            None if status is None else DeliveryRow.status == status,
-            None if conversation_ids is None else DeliveryRow.conversation_id.in_(conversation_ids),
+            self._sessions, DeliveryRow, _delivery, limit, status=status, conversation_ids=conversation_ids
         )
