@@ -237,6 +237,18 @@ def require_manager(state: State, agent: str) -> None:
         raise HTTPException(status_code=403, detail="only desk managers may do this (settings.desk_managers)")
 
 
+async def _changed_conversation(
+    state: State, conversation_id: str, change: Callable[[], None]
+) -> dict[str, Any]:
+    """A desk change (off the event loop, like every call), answered with the conversation as it is now."""
+
+    def run() -> dict[str, Any]:
+        change()
+        return state.service.conversations.get(conversation_id).model_dump(mode="json")
+
+    return await call(run)
+
+
 @router.get("/me", summary="This key's agent name, desk entry and rights", response_model=MeOut)
 async def me(state: State, agent: AgentName) -> dict[str, Any]:
     desk: DeskAgent | None = await call(state.service.router.directory.find_agent, agent)
@@ -262,13 +274,12 @@ async def set_my_status(body: StatusRequest, state: State, agent: AgentName) -> 
 async def transfer(
     conversation_id: str, body: TransferRequest, state: State, agent: AgentName
 ) -> dict[str, Any]:
-    def run() -> dict[str, Any]:
+    def change() -> None:
         state.service.router.transfer(
             conversation_id, agent, to_agent=body.to_agent, to_team=body.to_team, note=body.note
         )
-        return state.service.conversations.get(conversation_id).model_dump(mode="json")
 
-    return await call(run)
+    return await _changed_conversation(state, conversation_id, change)
 
 
 @router.post(
@@ -279,9 +290,6 @@ async def transfer(
 )
 async def assign(conversation_id: str, body: AssignRequest, state: State, agent: AgentName) -> dict[str, Any]:
     require_manager(state, agent)
-
-    def run() -> dict[str, Any]:
-        state.service.router.assign_to(conversation_id, body.agent, agent)
-        return state.service.conversations.get(conversation_id).model_dump(mode="json")
-
-    return await call(run)
+    return await _changed_conversation(
+        state, conversation_id, lambda: state.service.router.assign_to(conversation_id, body.agent, agent)
+    )
