@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from assistant.channels.base import InboundMessage
 from assistant.channels.leases import claim_rows, newest_rows
 from assistant.channels.models import InboundRow
-from assistant.db import get_row, session_factory
+from assistant.db import add_row, get_row, session_factory
 
 MAX_ATTEMPTS = 3
 
@@ -52,19 +52,16 @@ class Inbox:
 
     def store(self, message: InboundMessage) -> Stored:
         """Persist once: a provider's redelivery (same channel + provider id) returns the first copy."""
+        row = InboundRow(
+            channel=message.channel,
+            provider_id=message.provider_id,
+            sender=f"{message.sender_kind}:{message.sender}"[:340],
+            message=message.as_dict(),
+            status="received",
+            attempts=0,
+        )
         try:
-            with self._sessions.begin() as session:
-                row = InboundRow(
-                    channel=message.channel,
-                    provider_id=message.provider_id,
-                    sender=f"{message.sender_kind}:{message.sender}"[:340],
-                    message=message.as_dict(),
-                    status="received",
-                    attempts=0,
-                )
-                session.add(row)
-                session.flush()
-                return Stored(row.id, True)
+            return Stored(add_row(self._sessions, row), True)
         except IntegrityError:
             with self._sessions() as session:
                 existing = session.scalar(
