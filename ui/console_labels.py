@@ -1,6 +1,6 @@
 """The console's words and colours for the API's codes, read from `console_labels.yaml` (package data).
 
-STAGE_LABELS = labels("stages")          # {"pre_purchase": "before buying", ...}
+STAGE_LABELS = labels("stages")  # {"pre_purchase": "before buying", ...}
 """
 
 from __future__ import annotations
