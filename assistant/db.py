@@ -44,6 +44,15 @@ def get_row(session: Session, model: type[RowT], key: object, missing: Exception
     return row
 
 
+def add_row(sessions: sessionmaker[Session], row: Any) -> int:
+    """Insert one row in a transaction of its own; the id the database gave it. An IntegrityError (a
+    duplicate) propagates and leaves nothing behind."""
+    with sessions.begin() as session:
+        session.add(row)
+        session.flush()
+        return int(row.id)
+
+
 def columns(row: object, names: str) -> dict[str, Any]:
     """The named attributes of a table row (or any record), by name (`names` separated by spaces, as
     namedtuple takes them): the columns a record takes over as they are stored."""

@@ -11,16 +11,13 @@ from __future__ import annotations
 from dataclasses import dataclass
 from typing import Any
 
+from ui.console_labels import labels
 from ui.console_text import literal
 from ui.console_views import Badge, format_wait
 
-STAGE_LABELS = {
-    "pre_purchase": "before buying",
-    "in_transit": "order on its way",
-    "after_delivery": "after delivery",
-    "complaint": "complaint",
-}
-BAND_COLORS = {"urgent": "red", "high": "orange", "normal": "blue", "low": "gray"}
+# Words and colours for the API's codes: data in console_labels.yaml.
+STAGE_LABELS = labels("stages")
+BAND_COLORS = labels("band_colors")
 
 INSIGHT_METRICS: tuple[tuple[str, str, str], ...] = (
     # (key in overall, label, kind)

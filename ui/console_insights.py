@@ -13,9 +13,10 @@ from ui import console_desk_views as desk_views
 from ui import console_views as views
 from ui.console_client import ConsoleError
 from ui.console_desk_client import DeskClient
+from ui.console_labels import labels
 from ui.console_text import literal
 
-GROUP_LABELS = {"day": "Day", "team": "Team", "channel": "Channel", "agent": "Agent"}
+GROUP_LABELS = labels("groups")  # data in console_labels.yaml
 # The charts of a grouping, two a row: (title, the table's column(s), bar_chart options).
 CHARTS: tuple[tuple[str, str | list[str], dict[str, Any]], ...] = (
     ("Average speed of answer (s)", "ASA s", {}),

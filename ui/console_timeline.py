@@ -15,16 +15,13 @@ from typing import Any
 
 import httpx
 
+from ui.console_labels import labels
 from ui.console_text import literal
 
-CHANNEL_COLORS = {"email": "blue", "whatsapp": "green", "sms": "orange", "api": "violet", "widget": "gray"}
-PROOF_LABELS = {
-    "token": "signed in by the shop (token)",
-    "otp": "proven by a one-time code",
-    "agent": "linked by an agent",
-    "none": "not proven",
-}
-ROLE_NAMES = {"customer": "Customer", "bot": "Bot", "agent": "Agent", "system": "Note"}
+# Words and colours for the API's codes: data in console_labels.yaml.
+CHANNEL_COLORS = labels("channel_colors")
+PROOF_LABELS = labels("proofs")
+ROLE_NAMES = labels("timeline_roles")
 
 
 class TimelineError(Exception):

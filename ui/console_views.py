@@ -7,39 +7,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 from typing import Any
 
+from ui.console_labels import label_pairs, labels
+
 # Same scale as the guard's VADER compound score (-1 .. 1); the guard hands over at -0.6 by default.
 VERY_NEGATIVE = -0.6
 NEGATIVE = -0.2
 POSITIVE = 0.2
 
-TRIGGER_LABELS: dict[str, str] = {
-    "explicit_request": "Asked for a person",
-    "negative_sentiment": "Very negative message",
-    "sentiment_trajectory": "Mood getting worse",
-    "profanity": "Swearing",
-    "shouting": "Shouting",
-    "threat_to_leave": "Threatens to leave",
-    "public_complaint": "Threatens to complain publicly",
-    "repeated_request": "Repeating themselves",
-    "bot_failures": "Bot could not help",
-    "agent_transfer": "Bot transferred",
-}
-
-ROLE_LABELS: dict[str, tuple[str, str]] = {
-    # role -> (name shown, avatar for st.chat_message)
-    # Material icons ship with Streamlit's own font: emoji need fonts a kiosk browser may not have.
-    "customer": ("Customer", ":material/person:"),
-    "bot": ("Bot", ":material/smart_toy:"),
-    "agent": ("Agent", ":material/support_agent:"),
-    "system": ("System", ":material/info:"),
-}
-
-STATUS_LABELS: dict[str, str] = {
-    "bot": "with the bot",
-    "waiting_for_human": "waiting for a human",
-    "human": "with an agent",
-    "closed": "closed",
-}
+# Words for the API's codes: data in console_labels.yaml.
+TRIGGER_LABELS = labels("triggers")
+ROLE_LABELS = label_pairs("roles")  # role -> (name shown, avatar for st.chat_message)
+STATUS_LABELS = labels("statuses")
 
 
 def format_wait(seconds: float | None) -> str:

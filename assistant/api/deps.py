@@ -10,14 +10,14 @@ import hmac
 from concurrent.futures import ThreadPoolExecutor
 from dataclasses import dataclass, field
 from functools import cached_property
-from typing import Annotated, Any
+from typing import Annotated
 
 from fastapi import APIRouter, Depends, Header, HTTPException, Request
 
 from assistant.api.client_ip import client_address
 from assistant.api.limits import RateLimiter, retry_after_header
 from assistant.api.metrics import ApiMetrics
-from assistant.api.schemas import ErrorResponse
+from assistant.api.schemas import ResponseDocs, error_docs
 from assistant.desk import AgentDesk
 from assistant.service import SupportService
 from assistant.store.conversations import Conversation
@@ -155,16 +155,11 @@ def message_text(text: str, state: ApiState) -> str:
     return cleaned
 
 
-def agent_router(
-    tag: str, prefix: str = "", responses: dict[int | str, dict[str, Any]] | None = None
-) -> APIRouter:
+def agent_router(tag: str, prefix: str = "", responses: ResponseDocs | None = None) -> APIRouter:
     """A router of agent routes: rate limited per IP, an agent key required (401 documented first)."""
     return APIRouter(
         prefix=prefix,
         tags=[tag],
         dependencies=[Depends(limit_ip), Depends(require_agent)],
-        responses={
-            401: {"model": ErrorResponse, "description": "Missing or invalid agent key"},
-            **(responses or {}),
-        },
+        responses={**error_docs({401: "Missing or invalid agent key"}), **(responses or {})},
     )

@@ -17,8 +17,8 @@ from assistant.api.schemas import (
     AgentMessageRequest,
     DecisionRequest,
     DecisionResponse,
-    ErrorResponse,
     SuggestionOut,
+    error_docs,
 )
 from assistant.api.schemas_desk import (
     AssignRequest,
@@ -38,11 +38,10 @@ from assistant.routing.history import customer_history, first_taken
 from assistant.store.conversations import ConversationConflict, ConversationNotFound
 from assistant.store.models import ConversationStatus, SuggestionChoice
 
-router = agent_router("agent", "/v1/agent", {429: {"model": ErrorResponse, "description": "Rate limited"}})
-CONVERSATION_DOC: dict[int | str, dict[str, Any]] = {
-    404: {"model": ErrorResponse, "description": "Unknown conversation"},
-    409: {"model": ErrorResponse, "description": "The conversation's state or owner forbids this"},
-}
+router = agent_router("agent", "/v1/agent", error_docs({429: "Rate limited"}))
+CONVERSATION_DOC = error_docs(
+    {404: "Unknown conversation", 409: "The conversation's state or owner forbids this"}
+)
 T = TypeVar("T")
 
 
@@ -155,7 +154,7 @@ for _path, _method, _summary in OWNERSHIP_ACTIONS:
     summary="Write to the customer (only the agent who claimed the conversation)",
     response_model=AgentMessageOut,
     status_code=201,
-    responses={**CONVERSATION_DOC, 422: {"model": ErrorResponse, "description": "Empty or too long"}},
+    responses={**CONVERSATION_DOC, **error_docs({422: "Empty or too long"})},
 )
 async def send(
     conversation_id: str, body: AgentMessageRequest, state: State, agent: AgentName
@@ -193,7 +192,7 @@ async def list_suggestions(conversation_id: str, state: State) -> list[dict[str,
     "/conversations/{conversation_id}/suggestions/{suggestion_id}",
     summary="Accept, edit or reject a suggestion (accepted and edited ones are sent)",
     response_model=DecisionResponse,
-    responses={**CONVERSATION_DOC, 422: {"model": ErrorResponse, "description": "Edited without text"}},
+    responses={**CONVERSATION_DOC, **error_docs({422: "Edited without text"})},
 )
 async def decide(
     conversation_id: str,
@@ -238,6 +237,18 @@ def require_manager(state: State, agent: str) -> None:
         raise HTTPException(status_code=403, detail="only desk managers may do this (settings.desk_managers)")
 
 
+async def _changed_conversation(
+    state: State, conversation_id: str, change: Callable[[], None]
+) -> dict[str, Any]:
+    """A desk change (off the event loop, like every call), answered with the conversation as it is now."""
+
+    def run() -> dict[str, Any]:
+        change()
+        return state.service.conversations.get(conversation_id).model_dump(mode="json")
+
+    return await call(run)
+
+
 @router.get("/me", summary="This key's agent name, desk entry and rights", response_model=MeOut)
 async def me(state: State, agent: AgentName) -> dict[str, Any]:
     desk: DeskAgent | None = await call(state.service.router.directory.find_agent, agent)
@@ -248,7 +259,7 @@ async def me(state: State, agent: AgentName) -> dict[str, Any]:
     "/me/status",
     summary="Go online, away or offline (online: waiting conversations are assigned at once)",
     response_model=DeskAgent,
-    responses={404: {"model": ErrorResponse, "description": "This agent is not on the desk"}},
+    responses=error_docs({404: "This agent is not on the desk"}),
 )
 async def set_my_status(body: StatusRequest, state: State, agent: AgentName) -> DeskAgent:
     return await call(state.service.router.set_status, agent, body.status)
@@ -263,26 +274,22 @@ async def set_my_status(body: StatusRequest, state: State, agent: AgentName) -> 
 async def transfer(
     conversation_id: str, body: TransferRequest, state: State, agent: AgentName
 ) -> dict[str, Any]:
-    def run() -> dict[str, Any]:
+    def change() -> None:
         state.service.router.transfer(
             conversation_id, agent, to_agent=body.to_agent, to_team=body.to_team, note=body.note
         )
-        return state.service.conversations.get(conversation_id).model_dump(mode="json")
 
-    return await call(run)
+    return await _changed_conversation(state, conversation_id, change)
 
 
 @router.post(
     "/conversations/{conversation_id}/assign",
     summary="Give a waiting conversation to a named agent (refused for an offline or full agent)",
     response_model=DeskConversationOut,
-    responses={**CONVERSATION_DOC, 403: {"model": ErrorResponse, "description": "Not a desk manager"}},
+    responses={**CONVERSATION_DOC, **error_docs({403: "Not a desk manager"})},
 )
 async def assign(conversation_id: str, body: AssignRequest, state: State, agent: AgentName) -> dict[str, Any]:
     require_manager(state, agent)
-
-    def run() -> dict[str, Any]:
-        state.service.router.assign_to(conversation_id, body.agent, agent)
-        return state.service.conversations.get(conversation_id).model_dump(mode="json")
-
-    return await call(run)
+    return await _changed_conversation(
+        state, conversation_id, lambda: state.service.router.assign_to(conversation_id, body.agent, agent)
+    )

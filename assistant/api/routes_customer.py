@@ -22,7 +22,6 @@ from assistant.api.deps import (
     request_ip,
 )
 from assistant.api.schemas import (
-    ErrorResponse,
     EventsResponse,
     MessageRequest,
     PublicMessage,
@@ -30,6 +29,7 @@ from assistant.api.schemas import (
     StartConversationResponse,
     TranscriptResponse,
     TurnResponse,
+    error_docs,
 )
 from assistant.api.token_pieces import TokenPieces
 from assistant.identity.tokens import InvalidCustomerToken, verify_customer_token
@@ -42,13 +42,8 @@ log = logging.getLogger(__name__)
 router = APIRouter(prefix="/v1/conversations", tags=["customer"], dependencies=[Depends(limit_ip)])
 
 CUSTOMER_VISIBLE = (MessageRole.CUSTOMER, MessageRole.BOT, MessageRole.AGENT)
-NOT_FOUND_DOC: dict[int | str, dict[str, Any]] = {
-    404: {
-        "model": ErrorResponse,
-        "description": "Unknown conversation, or missing/wrong secret (same answer)",
-    }
-}
-LIMIT_DOC: dict[int | str, dict[str, Any]] = {429: {"model": ErrorResponse, "description": "Rate limited"}}
+NOT_FOUND_DOC = error_docs({404: "Unknown conversation, or missing/wrong secret (same answer)"})
+LIMIT_DOC = error_docs({429: "Rate limited"})
 AGENT_ERROR = "the assistant could not answer right now; your message was saved, please try again"
 EVENTS_POLL_S = 1.0
 
@@ -106,10 +101,7 @@ def _sse(event: str, data: dict[str, Any]) -> bytes:
     summary="Start a conversation",
     response_model=StartConversationResponse,
     status_code=201,
-    responses={
-        401: {"model": ErrorResponse, "description": "Invalid or expired customer token"},
-        **LIMIT_DOC,
-    },
+    responses={**error_docs({401: "Invalid or expired customer token"}), **LIMIT_DOC},
 )
 async def start_conversation(
     http: Request, state: State, body: StartConversationRequest | None = None
@@ -152,12 +144,13 @@ async def start_conversation(
             "this object.",
             "content": {"text/event-stream": {}},
         },
-        409: {"model": ErrorResponse, "description": "The conversation is closed"},
-        422: {"model": ErrorResponse, "description": "Empty, too long or malformed message"},
-        503: {
-            "model": ErrorResponse,
-            "description": "The assistant failed (JSON mode); the message is stored",
-        },
+        **error_docs(
+            {
+                409: "The conversation is closed",
+                422: "Empty, too long or malformed message",
+                503: "The assistant failed (JSON mode); the message is stored",
+            }
+        ),
         **NOT_FOUND_DOC,
         **LIMIT_DOC,
     },

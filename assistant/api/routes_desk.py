@@ -10,7 +10,7 @@ from fastapi import HTTPException, Path, Query
 
 from assistant.api.deps import AgentName, State, agent_router
 from assistant.api.routes_agent import call, require_manager
-from assistant.api.schemas import ErrorResponse
+from assistant.api.schemas import error_docs
 from assistant.api.schemas_desk import DeskConfigOut, RenderedMacro, StatusRequest
 from assistant.routing.classify import topics
 from assistant.routing.directory import AgentSpec, DeskAgent, Team, TeamSpec
@@ -24,12 +24,14 @@ MacroId = Annotated[int, Path(ge=1, lt=2**31, description="The macro's id")]
 router = agent_router(
     "desk",
     "/v1/desk",
-    {
-        403: {"model": ErrorResponse, "description": "Not a desk manager"},
-        404: {"model": ErrorResponse, "description": "No such team, agent or macro"},
-        409: {"model": ErrorResponse, "description": "The desk's state forbids it"},
-        422: {"model": ErrorResponse, "description": "Invalid input (hours, skills, capacity...)"},
-    },
+    error_docs(
+        {
+            403: "Not a desk manager",
+            404: "No such team, agent or macro",
+            409: "The desk's state forbids it",
+            422: "Invalid input (hours, skills, capacity...)",
+        }
+    ),
 )
 
 

@@ -10,16 +10,11 @@ from fastapi import APIRouter, Depends
 
 from assistant.api.deps import CustomerConversation, State, limit_ip
 from assistant.api.routes_agent import call
-from assistant.api.schemas import ErrorResponse
+from assistant.api.routes_customer import LIMIT_DOC, NOT_FOUND_DOC
+from assistant.api.schemas import error_docs
 from assistant.api.schemas_desk import CesOut, CesRequest, CloseOut, QueueStatusOut
 
-DOC: dict[int | str, dict[str, Any]] = {
-    404: {
-        "model": ErrorResponse,
-        "description": "Unknown conversation, or missing/wrong secret (same answer)",
-    },
-    429: {"model": ErrorResponse, "description": "Rate limited"},
-}
+DOC = {**NOT_FOUND_DOC, **LIMIT_DOC}
 # Every route documents DOC's answers (the router adds them to each route's own).
 router = APIRouter(
     prefix="/v1/conversations", tags=["customer"], dependencies=[Depends(limit_ip)], responses=DOC
@@ -66,10 +61,7 @@ async def ces_question(conversation: CustomerConversation, state: State) -> dict
     summary="Answer (1-7) or skip (null) the CES question, once, after the conversation is closed",
     response_model=CesOut,
     status_code=201,
-    responses={
-        409: {"model": ErrorResponse, "description": "Not closed yet, or already answered"},
-        422: {"model": ErrorResponse, "description": "A score outside 1-7"},
-    },
+    responses=error_docs({409: "Not closed yet, or already answered", 422: "A score outside 1-7"}),
 )
 async def answer_ces(body: CesRequest, conversation: CustomerConversation, state: State) -> dict[str, Any]:
     return await call(state.service.router.feedback.answer, conversation.id, body.score)

@@ -15,6 +15,15 @@ class ErrorResponse(BaseModel):
     detail: str = Field(description="A readable reason")
 
 
+# OpenAPI `responses` of a route or a router: status code -> what the docs show for it.
+ResponseDocs = dict[int | str, dict[str, Any]]
+
+
+def error_docs(descriptions: dict[int, str]) -> ResponseDocs:
+    """OpenAPI `responses` for error statuses: each answers an ErrorResponse, with this description."""
+    return {status: {"model": ErrorResponse, "description": text} for status, text in descriptions.items()}
+
+
 class StartConversationRequest(BaseModel):
     model_config = ConfigDict(extra="forbid")
     customer_token: str | None = Field(

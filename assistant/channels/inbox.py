@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 from assistant.channels.base import InboundMessage
 from assistant.channels.leases import claim_rows, newest_rows
 from assistant.channels.models import InboundRow
-from assistant.db import get_row, session_factory
+from assistant.db import add_row, get_row, session_factory
 
 MAX_ATTEMPTS = 3
 
@@ -52,19 +52,16 @@ class Inbox:
 
     def store(self, message: InboundMessage) -> Stored:
         """Persist once: a provider's redelivery (same channel + provider id) returns the first copy."""
+        row = InboundRow(
+            channel=message.channel,
+            provider_id=message.provider_id,
+            sender=f"{message.sender_kind}:{message.sender}"[:340],
+            message=message.as_dict(),
+            status="received",
+            attempts=0,
+        )
         try:
-            with self._sessions.begin() as session:
-                row = InboundRow(
-                    channel=message.channel,
-                    provider_id=message.provider_id,
-                    sender=f"{message.sender_kind}:{message.sender}"[:340],
-                    message=message.as_dict(),
-                    status="received",
-                    attempts=0,
-                )
-                session.add(row)
-                session.flush()
-                return Stored(row.id, True)
+            return Stored(add_row(self._sessions, row), True)
         except IntegrityError:
             with self._sessions() as session:
                 existing = session.scalar(
@@ -140,14 +137,8 @@ class Inbox:
     def list(
         self, status: str | None = None, conversation_id: str | None = None, limit: int = 100
     ) -> list[InboundRecord]:
-        return newest_rows(
-            self._sessions,
-            InboundRow,
-            _record,
-            limit,
-            None if status is None else InboundRow.status == status,
-            None if conversation_id is None else InboundRow.conversation_id == conversation_id,
-        )
+        ids = None if conversation_id is None else [conversation_id]
+        return newest_rows(self._sessions, InboundRow, _record, limit, status=status, conversation_ids=ids)
 
     def count(self, channel: str | None = None) -> int:
         from sqlalchemy import func

@@ -23,12 +23,19 @@ def newest_rows(
     table: Any,
     convert: Callable[[Any], T],
     limit: int,
-    *conditions: ColumnElement[bool] | None,
+    *,
+    status: str | None = None,
+    conversation_ids: Sequence[str] | None = None,
 ) -> list[T]:
-    """At most `limit` rows of `table`, newest (highest id) first, that meet every condition (None: not
-    asked), converted."""
+    """At most `limit` rows of a channel table (inbox or outbox), newest (highest id) first, converted: those
+    with this `status` and of these conversations (None: any)."""
+    conditions: list[ColumnElement[bool]] = []
+    if status is not None:
+        conditions.append(table.status == status)
+    if conversation_ids is not None:
+        conditions.append(table.conversation_id.in_(conversation_ids))
     with sessions() as session:
-        stmt = select(table).where(*(c for c in conditions if c is not None)).order_by(table.id.desc())
+        stmt = select(table).where(*conditions).order_by(table.id.desc())
         return [convert(row) for row in session.scalars(stmt.limit(limit)).all()]
 
 

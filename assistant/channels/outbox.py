@@ -12,7 +12,7 @@ from sqlalchemy.exc import IntegrityError
 
 from assistant.channels.leases import claim_rows, newest_rows
 from assistant.channels.models import DeliveryRow
-from assistant.db import columns, get_row, session_factory
+from assistant.db import add_row, columns, get_row, session_factory
 from assistant.store.models import ConversationRow, MessageRole, MessageRow
 
 DELIVERED_CHANNELS = ("email", "whatsapp", "sms", "api")
@@ -80,21 +80,18 @@ class Outbox:
         options: dict[str, Any] | None = None,
     ) -> int | None:
         """One delivery per message (None when it is queued already)."""
+        row = DeliveryRow(
+            conversation_id=conversation_id,
+            message_seq=seq,
+            channel=channel,
+            recipient=recipient,
+            options=options or None,
+            status="pending",
+            attempts=0,
+            next_attempt_at=datetime.now(UTC),
+        )
         try:
-            with self._sessions.begin() as session:
-                row = DeliveryRow(
-                    conversation_id=conversation_id,
-                    message_seq=seq,
-                    channel=channel,
-                    recipient=recipient,
-                    options=options or None,
-                    status="pending",
-                    attempts=0,
-                    next_attempt_at=datetime.now(UTC),
-                )
-                session.add(row)
-                session.flush()
-                return row.id
+            return add_row(self._sessions, row)
         except IntegrityError:
             return None
 
@@ -183,10 +180,5 @@ class Outbox:
         self, status: str | None = None, conversation_ids: list[str] | None = None, limit: int = 200
     ) -> list[Delivery]:
         return newest_rows(
-            self._sessions,
-            DeliveryRow,
-            _delivery,
-            limit,
-            None if status is None else DeliveryRow.status == status,
-            None if conversation_ids is None else DeliveryRow.conversation_id.in_(conversation_ids),
+            self._sessions, DeliveryRow, _delivery, limit, status=status, conversation_ids=conversation_ids
         )

@@ -217,12 +217,27 @@ class Ownership:
             if row.assigned_agent != from_agent or row.status != HUMAN:
                 raise ConflictError("only the owning agent can transfer; " + _describe(row))
             if to_agent is not None:
-                self._to_agent(session, row, from_agent, to_agent, note, now)
+                self._to_agent(session, row, from_agent, to_agent, now)
+                where = to_agent
             else:
-                self._to_team(session, row, from_agent, str(to_team), note, now)
+                self._to_team(session, row, str(to_team), now)
+                where = f"team {to_team}"
+            log_event(
+                session,
+                EventKind.TRANSFERRED,
+                now,
+                conversation_id=row.id,
+                agent=to_agent,
+                team_id=row.team_id,
+                source=from_agent,
+                note=note,
+            )
+            system_note(
+                session, row.id, f"{from_agent} transferred the conversation to {where}." + _note(note), now
+            )
 
     def _to_agent(
-        self, session: Session, row: ConversationRow, source: str, target: str, note: str, now: datetime
+        self, session: Session, row: ConversationRow, source: str, target: str, now: datetime
     ) -> None:
         if target == source:
             raise ConflictError("the conversation is already yours")
@@ -241,21 +256,8 @@ class Ownership:
         )
         if not moved.rowcount or not self._take_slot(session, target):  # type: ignore[attr-defined]
             raise ConflictError(f"agent {target} became full or went offline meanwhile")
-        log_event(
-            session,
-            EventKind.TRANSFERRED,
-            now,
-            conversation_id=row.id,
-            agent=target,
-            team_id=row.team_id,
-            source=source,
-            note=note,
-        )
-        system_note(session, row.id, f"{source} transferred the conversation to {target}." + _note(note), now)
 
-    def _to_team(
-        self, session: Session, row: ConversationRow, source: str, team_id: str, note: str, now: datetime
-    ) -> None:
+    def _to_team(self, session: Session, row: ConversationRow, team_id: str, now: datetime) -> None:
         if session.get(TeamRow, team_id) is None:
             raise NotFoundError(f"team {team_id!r} not found")
         members = session.scalars(
@@ -276,18 +278,6 @@ class Ownership:
         row.rank = self.assigner.row_rank(row, 0.0, False)
         session.flush()
         self.assigner.rerank_origin(session, row.origin)
-        log_event(
-            session,
-            EventKind.TRANSFERRED,
-            now,
-            conversation_id=row.id,
-            team_id=team_id,
-            source=source,
-            note=note,
-        )
-        system_note(
-            session, row.id, f"{source} transferred the conversation to team {team_id}." + _note(note), now
-        )
 
     def mark_reply(self, conversation_id: str, now: datetime | None = None) -> None:
         """A human wrote to the customer: the first-response SLA is met, no re-assignment."""

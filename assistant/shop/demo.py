@@ -1,11 +1,22 @@
 """The fixed demo customers of the sample shop: in every generated shop, with the same ids, e-mails, zips
-and orders (docs, demos and tests name them)."""
+and orders (docs, demos and tests name them).
+
+The customers and their orders are data, in `demo.yaml` (package data); the DEMO_* names below are how code,
+docs and tests refer to them (tests/assistant/shop/test_demo.py checks that both agree)."""
 
 from __future__ import annotations
 
+from functools import cache
+from importlib import resources
+
+import yaml
+from pydantic import BaseModel, ConfigDict
+
 from assistant.shop.catalogue import find_variant
 from assistant.shop.sample_orders import order_item, sample_order
-from assistant.shop.schema import Address, Order, PaymentMethod, Product, User, UserName
+from assistant.shop.schema import Order, Product, User
+
+DEMO_FILE = "demo.yaml"
 
 # Emma Laurent, Portland OR: one pending, one delivered and one processed order, a card and a gift card.
 DEMO_USER_ID = "emma_laurent_1001"
@@ -34,102 +45,46 @@ DEMO_ORDER_IDS = (
     DEMO_SECOND_PENDING_ORDER_ID,
 )
 
-# (order id, customer, status, paid with, tracking id, items as (product name, options it must have))
-_DEMO_ORDERS: tuple[tuple[str, str, str, str, str | None, tuple[tuple[str, dict[str, str]], ...]], ...] = (
-    (
-        DEMO_PENDING_ORDER_ID,
-        DEMO_USER_ID,
-        "pending",
-        DEMO_CREDIT_CARD_ID,
-        None,
-        (
-            ("Trail Backpack", {"color": "green", "capacity": "30L"}),
-            ("Enamel Camping Mug", {"color": "white", "capacity": "350ml"}),
-        ),
-    ),
-    (
-        DEMO_DELIVERED_ORDER_ID,
-        DEMO_USER_ID,
-        "delivered",
-        DEMO_GIFT_CARD_ID,
-        "100000000001",
-        (
-            ("Insulated Water Bottle", {"color": "blue", "capacity": "750ml"}),
-            ("Wool Throw Blanket", {"color": "oatmeal"}),
-        ),
-    ),
-    (
-        DEMO_PROCESSED_ORDER_ID,
-        DEMO_USER_ID,
-        "processed",
-        DEMO_CREDIT_CARD_ID,
-        "100000000002",
-        (("Cast Iron Skillet", {"size": "12-inch"}),),
-    ),
-    (
-        DEMO_SECOND_DELIVERED_ORDER_ID,
-        DEMO_SECOND_USER_ID,
-        "delivered",
-        DEMO_SECOND_PAYPAL_ID,
-        "100000000003",
-        (
-            ("Insulated Water Bottle", {"color": "black", "capacity": "1L"}),
-            ("Desk Lamp", {"color": "brass"}),
-        ),
-    ),
-    (
-        DEMO_SECOND_PENDING_ORDER_ID,
-        DEMO_SECOND_USER_ID,
-        "pending",
-        DEMO_SECOND_PAYPAL_ID,
-        None,
-        (("Linen Duvet Cover", {"color": "sage", "size": "double"}),),
-    ),
-)
+
+class _Data(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")  # a misspelt key in demo.yaml is refused
 
 
-def _orders_of(user_id: str) -> list[str]:
-    return [order[0] for order in _DEMO_ORDERS if order[1] == user_id]
+class _DemoItem(_Data):
+    product: str  # a catalogue product's name
+    options: dict[str, str]  # the options its variant must have
+
+
+class _DemoOrder(_Data):
+    order_id: str
+    user_id: str
+    status: str
+    payment_method_id: str
+    tracking_id: str | None
+    items: tuple[_DemoItem, ...]
+
+
+class _DemoData(_Data):
+    customers: tuple[User, ...]
+    orders: tuple[_DemoOrder, ...]
+
+
+@cache
+def _demo_data() -> _DemoData:
+    """`demo.yaml` (package data), read and checked once."""
+    text = resources.files("assistant.shop").joinpath(DEMO_FILE).read_text("utf-8")
+    return _DemoData.model_validate(yaml.safe_load(text))
 
 
 def demo_users() -> list[User]:
-    """Emma Laurent and Lucas de Vries, with their payment methods and order lists."""
-    emma = User(
-        user_id=DEMO_USER_ID,
-        name=UserName(first_name=DEMO_USER_FIRST_NAME, last_name=DEMO_USER_LAST_NAME),
-        address=Address(
-            address1="418 Maple Street",
-            address2="Apt 3",
-            city="Portland",
-            country="USA",
-            state="OR",
-            zip=DEMO_USER_ZIP,
-        ),
-        email=DEMO_USER_EMAIL,
-        payment_methods={
-            DEMO_CREDIT_CARD_ID: PaymentMethod(
-                source="credit_card", id=DEMO_CREDIT_CARD_ID, brand="visa", last_four="4242"
-            ),
-            DEMO_GIFT_CARD_ID: PaymentMethod(source="gift_card", id=DEMO_GIFT_CARD_ID, balance=150.0),
-        },
-        orders=_orders_of(DEMO_USER_ID),
-    )
-    lucas = User(
-        user_id=DEMO_SECOND_USER_ID,
-        name=UserName(first_name="Lucas", last_name="de Vries"),
-        address=Address(
-            address1="Prinsengracht 263",
-            address2="",
-            city="Amsterdam",
-            country="Netherlands",
-            state="NH",
-            zip=DEMO_SECOND_USER_ZIP,
-        ),
-        email=DEMO_SECOND_USER_EMAIL,
-        payment_methods={DEMO_SECOND_PAYPAL_ID: PaymentMethod(source="paypal", id=DEMO_SECOND_PAYPAL_ID)},
-        orders=_orders_of(DEMO_SECOND_USER_ID),
-    )
-    return [emma, lucas]
+    """Emma Laurent and Lucas de Vries, with their payment methods and order lists (new objects each call)."""
+    orders = _demo_data().orders
+    return [
+        user.model_copy(
+            deep=True, update={"orders": [o.order_id for o in orders if o.user_id == user.user_id]}
+        )
+        for user in _demo_data().customers
+    ]
 
 
 def demo_customers(products: dict[str, Product]) -> tuple[list[User], list[Order]]:
@@ -138,14 +93,14 @@ def demo_customers(products: dict[str, Product]) -> tuple[list[User], list[Order
     address_of = {user.user_id: user.address for user in users}
     orders = [
         sample_order(
-            order_id,
-            user_id,
-            address_of[user_id],
-            [order_item(*find_variant(products, name, options)) for name, options in items],
-            status,
-            method_id,
-            tracking_id,
+            order.order_id,
+            order.user_id,
+            address_of[order.user_id],
+            [order_item(*find_variant(products, item.product, item.options)) for item in order.items],
+            order.status,
+            order.payment_method_id,
+            order.tracking_id,
         )
-        for order_id, user_id, status, method_id, tracking_id, items in _DEMO_ORDERS
+        for order in _demo_data().orders
     ]
     return users, orders

@@ -15,7 +15,7 @@ from pydantic import BaseModel
 from sqlalchemy import JSON, DateTime, Integer, String, Text, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from assistant.db import Base, as_utc, columns, table_of
+from assistant.db import Base, add_row, as_utc, columns, table_of
 from assistant.store.models import ConversationPart, utcnow
 
 
@@ -72,17 +72,14 @@ class ActionLog:
         self._sessions = sessions
 
     def started(self, conversation_id: str, action_id: str, tool: str, arguments: dict[str, Any]) -> int:
-        with self._sessions.begin() as session:
-            row = ActionRow(
-                conversation_id=conversation_id,
-                action_id=action_id,
-                tool=tool,
-                arguments=arguments,
-                status="started",
-            )
-            session.add(row)
-            session.flush()
-            return row.id
+        row = ActionRow(
+            conversation_id=conversation_id,
+            action_id=action_id,
+            tool=tool,
+            arguments=arguments,
+            status="started",
+        )
+        return add_row(self._sessions, row)
 
     def finished(self, record_id: int, ok: bool, result: Any = None, error: str | None = None) -> None:
         with self._sessions.begin() as session:

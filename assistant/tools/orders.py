@@ -118,16 +118,17 @@ def _saved(ctx: ToolContext, plan: Order | tuple[Order, User], user: User | None
 
 
 def _changed_items(
-    ctx: ToolContext, args: ItemChangeArgs, plan: Callable[..., Order | tuple[Order, User]]
+    ctx: ToolContext,
+    args: ItemChangeArgs,
+    plan: Callable[[Order, User, dict[str, Product], policies.ItemChange], Order | tuple[Order, User]],
 ) -> dict[str, Any]:
     """An item swap (modify a pending order's items, or exchange a delivered one's): the order, its owner
     and the products of its items go to the policy `plan`; its plan is saved."""
     order = ctx.order(args.order_id)
     user = ctx.owner(order)
     products = _products_of(ctx, {item.product_id for item in order.items})
-    return _saved(
-        ctx, plan(order, user, products, args.item_ids, args.new_item_ids, args.payment_method_id), user
-    )
+    change = policies.ItemChange(args.item_ids, args.new_item_ids, args.payment_method_id)
+    return _saved(ctx, plan(order, user, products, change), user)
 
 
 @_write(CancelArgs, wording.describe_cancel, wording.report_cancel, PENDING_ONLY)

@@ -161,19 +161,23 @@ def plan_item_swaps(
     return swaps, difference
 
 
+@dataclass(frozen=True)
+class ItemChange:
+    """What modifying and exchanging items both ask for: which items of the order become which variants
+    (same positions), and the customer's payment method that settles the price difference."""
+
+    item_ids: Sequence[str]
+    new_item_ids: Sequence[str]
+    payment_method_id: str
+
+
 def plan_paid_swaps(
-    order: Order,
-    user: User,
-    products: Mapping[str, Product],
-    item_ids: Sequence[str],
-    new_item_ids: Sequence[str],
-    payment_method_id: str,
-    what: str,
+    order: Order, user: User, products: Mapping[str, Product], change: ItemChange, what: str
 ) -> tuple[list[ItemSwap], float]:
     """`plan_item_swaps`, then the difference must be payable by one of the customer's own methods
     (a gift card only up to its balance): the checks shared by modifying and exchanging items."""
-    swaps, difference = plan_item_swaps(order, item_ids, new_item_ids, products)
-    require_gift_card_covers(user_payment_method(user, payment_method_id), difference, what)
+    swaps, difference = plan_item_swaps(order, change.item_ids, change.new_item_ids, products)
+    require_gift_card_covers(user_payment_method(user, change.payment_method_id), difference, what)
     return swaps, difference
 
 
@@ -252,12 +256,7 @@ def plan_modify_user_address(user: User, address: Address) -> User:
 
 
 def plan_modify_items(
-    order: Order,
-    user: User,
-    products: Mapping[str, Product],
-    item_ids: Sequence[str],
-    new_item_ids: Sequence[str],
-    payment_method_id: str,
+    order: Order, user: User, products: Mapping[str, Product], change: ItemChange
 ) -> tuple[Order, User]:
     """Swap items of a pending order for other available variants of the same products, once.
 
@@ -265,19 +264,17 @@ def plan_modify_items(
     'pending (item modified)', after which the order can no longer be modified or cancelled.
     """
     require_status(order, PENDING, "Non-pending order cannot be modified")
-    swaps, difference = plan_paid_swaps(
-        order, user, products, item_ids, new_item_ids, payment_method_id, "the new items"
-    )
+    swaps, difference = plan_paid_swaps(order, user, products, change, "the new items")
     order, user = order.model_copy(deep=True), user.model_copy(deep=True)
     order.payment_history = [
         *order.payment_history,
         PaymentTransaction(
             transaction_type="payment" if difference > 0 else "refund",
             amount=abs(difference),
-            payment_method_id=payment_method_id,
+            payment_method_id=change.payment_method_id,
         ),
     ]
-    _credit_gift_card(user, payment_method_id, -difference)
+    _credit_gift_card(user, change.payment_method_id, -difference)
     items = list(order.items)
     for swap in swaps:
         item = items[swap.position].model_copy(deep=True)
@@ -326,27 +323,18 @@ def plan_return(order: Order, user: User, item_ids: Sequence[str], payment_metho
     return order
 
 
-def plan_exchange(
-    order: Order,
-    user: User,
-    products: Mapping[str, Product],
-    item_ids: Sequence[str],
-    new_item_ids: Sequence[str],
-    payment_method_id: str,
-) -> Order:
+def plan_exchange(order: Order, user: User, products: Mapping[str, Product], change: ItemChange) -> Order:
     """Request the exchange of delivered items for other available variants of the same products.
 
     Nothing is charged yet (the difference is settled when the items come back), but a gift card
     must already cover a positive difference.
     """
     require_status(order, DELIVERED, "Non-delivered order cannot be exchanged")
-    _, difference = plan_paid_swaps(
-        order, user, products, item_ids, new_item_ids, payment_method_id, "the price difference"
-    )
+    _, difference = plan_paid_swaps(order, user, products, change, "the price difference")
     order = order.model_copy(deep=True)
     order.status = EXCHANGE_REQUESTED
-    order.exchange_items = sorted(item_ids)
-    order.exchange_new_items = sorted(new_item_ids)
-    order.exchange_payment_method_id = payment_method_id
+    order.exchange_items = sorted(change.item_ids)
+    order.exchange_new_items = sorted(change.new_item_ids)
+    order.exchange_payment_method_id = change.payment_method_id
     order.exchange_price_difference = difference
     return order

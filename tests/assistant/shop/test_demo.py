@@ -36,3 +36,30 @@ def test_generator_still_exports_the_demo_names() -> None:
 
     assert generator.DEMO_USER_ID == demo.DEMO_USER_ID
     assert generator.DEMO_SECOND_USER_ZIP == demo.DEMO_SECOND_USER_ZIP
+
+
+def test_the_demo_names_match_demo_yaml() -> None:
+    emma, lucas = demo.demo_users()
+    assert (emma.user_id, emma.email, emma.address.zip) == (
+        demo.DEMO_USER_ID,
+        demo.DEMO_USER_EMAIL,
+        demo.DEMO_USER_ZIP,
+    )
+    assert (emma.name.first_name, emma.name.last_name) == (
+        demo.DEMO_USER_FIRST_NAME,
+        demo.DEMO_USER_LAST_NAME,
+    )
+    assert list(emma.payment_methods) == [demo.DEMO_CREDIT_CARD_ID, demo.DEMO_GIFT_CARD_ID]
+    assert (lucas.user_id, lucas.email, lucas.address.zip) == (
+        demo.DEMO_SECOND_USER_ID,
+        demo.DEMO_SECOND_USER_EMAIL,
+        demo.DEMO_SECOND_USER_ZIP,
+    )
+    assert list(lucas.payment_methods) == [demo.DEMO_SECOND_PAYPAL_ID]
+    assert emma.orders == [
+        demo.DEMO_PENDING_ORDER_ID,
+        demo.DEMO_DELIVERED_ORDER_ID,
+        demo.DEMO_PROCESSED_ORDER_ID,
+    ]
+    assert lucas.orders == [demo.DEMO_SECOND_DELIVERED_ORDER_ID, demo.DEMO_SECOND_PENDING_ORDER_ID]
+    assert demo.demo_users()[0] is not emma  # new objects each call: callers may change them

@@ -94,7 +94,10 @@ def test_modify_user_address_changes_default_address_only() -> None:
 def test_modify_items_charges_difference_and_updates_each_item_with_its_own_variant() -> None:
     order, user = make_order(), make_user()
     new_order, _ = p.plan_modify_items(
-        order, user, PRODUCTS, ["2000000001", "3000000001"], ["2000000002", "3000000002"], "credit_card_1"
+        order,
+        user,
+        PRODUCTS,
+        p.ItemChange(["2000000001", "3000000001"], ["2000000002", "3000000002"], "credit_card_1"),
     )
     assert new_order.status == "pending (item modified)"
     assert [(i.item_id, i.price, i.options) for i in new_order.items] == [
@@ -110,7 +113,10 @@ def test_modify_items_charges_difference_and_updates_each_item_with_its_own_vari
 def test_modify_items_handles_duplicates_by_count() -> None:
     order, user = make_order(), make_user()
     new_order, _ = p.plan_modify_items(
-        order, user, PRODUCTS, ["2000000001", "2000000001"], ["2000000002", "2000000004"], "paypal_1"
+        order,
+        user,
+        PRODUCTS,
+        p.ItemChange(["2000000001", "2000000001"], ["2000000002", "2000000004"], "paypal_1"),
     )
     assert [i.item_id for i in new_order.items] == ["2000000002", "2000000004", "3000000001"]
     # 25.5 + 15.25 - 2 * 20 = 0.75, paid by PayPal
@@ -124,7 +130,7 @@ def test_modify_items_handles_duplicates_by_count() -> None:
 def test_modify_items_refund_goes_to_gift_card_balance() -> None:
     order, user = make_order(), make_user(gift_balance=1.0)
     new_order, new_user = p.plan_modify_items(
-        order, user, PRODUCTS, ["2000000001"], ["2000000004"], "gift_card_1"
+        order, user, PRODUCTS, p.ItemChange(["2000000001"], ["2000000004"], "gift_card_1")
     )
     assert new_order.payment_history[-1].model_dump() == {
         "transaction_type": "refund",
@@ -137,7 +143,9 @@ def test_modify_items_refund_goes_to_gift_card_balance() -> None:
 
 def test_modify_items_gift_card_pays_difference_when_balance_covers_it() -> None:
     order, user = make_order(), make_user(gift_balance=5.5)
-    _, new_user = p.plan_modify_items(order, user, PRODUCTS, ["2000000001"], ["2000000002"], "gift_card_1")
+    _, new_user = p.plan_modify_items(
+        order, user, PRODUCTS, p.ItemChange(["2000000001"], ["2000000002"], "gift_card_1")
+    )
     assert new_user.payment_methods["gift_card_1"].balance == 0.0
 
 
@@ -147,9 +155,7 @@ def test_modify_items_refuses_gift_card_without_enough_balance() -> None:
         make_order(),
         make_user(gift_balance=5.49),
         PRODUCTS,
-        ["2000000001"],
-        ["2000000002"],
-        "gift_card_1",
+        p.ItemChange(["2000000001"], ["2000000002"], "gift_card_1"),
         match="Insufficient gift card balance",
     )
 
@@ -161,9 +167,7 @@ def test_modify_items_needs_status_exactly_pending(status: str) -> None:
         make_order(status=status),
         make_user(),
         PRODUCTS,
-        ["2000000001"],
-        ["2000000002"],
-        "credit_card_1",
+        p.ItemChange(["2000000001"], ["2000000002"], "credit_card_1"),
         match="Non-pending",
     )
 
@@ -188,9 +192,7 @@ def test_modify_items_refuses_bad_item_lists(
         make_order(),
         make_user(),
         PRODUCTS,
-        item_ids,
-        new_item_ids,
-        "credit_card_1",
+        p.ItemChange(item_ids, new_item_ids, "credit_card_1"),
         match=match,
     )
 
@@ -201,9 +203,7 @@ def test_modify_items_refuses_a_payment_method_of_someone_else() -> None:
         make_order(),
         make_user(),
         PRODUCTS,
-        ["2000000001"],
-        ["2000000002"],
-        "credit_card_9",
+        p.ItemChange(["2000000001"], ["2000000002"], "credit_card_9"),
         match="Payment method credit_card_9 not found",
     )
 
@@ -319,7 +319,10 @@ def test_return_refuses_items_not_in_order(item_ids: list[str], match: str) -> N
 def test_exchange_records_sorted_items_and_price_difference() -> None:
     order = make_order(status="delivered")
     new_order = p.plan_exchange(
-        order, make_user(), PRODUCTS, ["3000000001", "2000000001"], ["3000000002", "2000000004"], "paypal_1"
+        order,
+        make_user(),
+        PRODUCTS,
+        p.ItemChange(["3000000001", "2000000001"], ["3000000002", "2000000004"], "paypal_1"),
     )
     assert new_order.status == "exchange requested"
     assert new_order.exchange_items == ["2000000001", "3000000001"]
@@ -332,7 +335,10 @@ def test_exchange_records_sorted_items_and_price_difference() -> None:
 def test_exchange_gift_card_must_cover_a_positive_difference_but_is_not_charged_yet() -> None:
     user = make_user(gift_balance=10.0)
     new_order = p.plan_exchange(
-        make_order(status="delivered"), user, PRODUCTS, ["3000000001"], ["3000000002"], "gift_card_1"
+        make_order(status="delivered"),
+        user,
+        PRODUCTS,
+        p.ItemChange(["3000000001"], ["3000000002"], "gift_card_1"),
     )
     assert new_order.exchange_price_difference == 10.0
     refused(
@@ -340,9 +346,7 @@ def test_exchange_gift_card_must_cover_a_positive_difference_but_is_not_charged_
         make_order(status="delivered"),
         make_user(gift_balance=9.99),
         PRODUCTS,
-        ["3000000001"],
-        ["3000000002"],
-        "gift_card_1",
+        p.ItemChange(["3000000001"], ["3000000002"], "gift_card_1"),
         match="Insufficient gift card balance",
     )
 
@@ -354,9 +358,7 @@ def test_exchange_refuses_non_delivered(status: str) -> None:
         make_order(status=status),
         make_user(),
         PRODUCTS,
-        ["2000000001"],
-        ["2000000002"],
-        "credit_card_1",
+        p.ItemChange(["2000000001"], ["2000000002"], "credit_card_1"),
         match="Non-delivered",
     )
 
@@ -377,9 +379,7 @@ def test_exchange_refuses_bad_item_lists(item_ids: list[str], new_item_ids: list
         make_order(status="delivered"),
         make_user(),
         PRODUCTS,
-        item_ids,
-        new_item_ids,
-        "credit_card_1",
+        p.ItemChange(item_ids, new_item_ids, "credit_card_1"),
         match=match,
     )
 
@@ -390,9 +390,7 @@ def test_exchange_refuses_unknown_payment_method() -> None:
         make_order(status="delivered"),
         make_user(),
         PRODUCTS,
-        ["2000000001"],
-        ["2000000002"],
-        "paypal_7",
+        p.ItemChange(["2000000001"], ["2000000002"], "paypal_7"),
         match="not found",
     )
 
