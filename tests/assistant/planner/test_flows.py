@@ -285,3 +285,34 @@ def test_a_low_search_score_alone_does_not_refuse_what_the_passage_answers(make_
     )
     step = planner.next_step(conversation.messages)
     assert not step.failed and "American Express" in step.text
+
+
+# --- order statuses in the customer's language -------------------------------------------------------
+def test_order_statuses_are_told_in_the_customers_language(make_planner: Any) -> None:
+    texts = {
+        "fr": "où est ma commande ? je voudrais savoir",
+        "nl": "waar is mijn bestelling? ik wil het weten",
+    }
+    planner = make_planner({text: "order_status" for text in texts.values()})
+    for language, text in texts.items():
+        conversation = signed_in(Conversation(), text)
+        for order_id in JANE["orders"]:
+            conversation.tool("get_order_details", {"order_id": order_id}, SHOP["orders"][order_id])
+        listing = planner.next_step(conversation.messages).text
+        pending, delivered = (planner.kit.replies(f"status_{s}", language) for s in ("pending", "delivered"))
+        assert pending in listing and delivered in listing, listing
+        assert "pending" not in listing and "delivered" not in listing, listing
+    english = signed_in(Conversation(), "where is my order?")
+    for order_id in JANE["orders"]:
+        english.tool("get_order_details", {"order_id": order_id}, SHOP["orders"][order_id])
+    planner = make_planner({"where is my order?": "order_status"})
+    assert "pending" in planner.next_step(english.messages).text
+
+
+def test_a_wrong_status_is_told_in_the_customers_language(make_planner: Any) -> None:
+    text = "annuleer bestelling #W0000002 alstublieft"
+    planner = make_planner({text: "cancel_order"})
+    conversation = signed_in(Conversation(), text)
+    conversation.tool("get_order_details", {"order_id": "#W0000002"}, DELIVERED)
+    step = planner.next_step(conversation.messages)
+    assert "'geleverd'" in step.text and "delivered" not in step.text, step.text
