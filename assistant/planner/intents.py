@@ -73,13 +73,32 @@ _RULES: list[tuple[str, re.Pattern[str]]] = [
 ]
 
 
+# A question whether something can be done at all ("can I ...", "puis-je ...", "kan ik ...", "kunnen
+# jullie ..."): "my order" in it names what it is about, not a request to act on it.
+_POSSIBLE_RE = re.compile(
+    r"^\W*(can i|can you|could i|could you|may i|do you|puis-je|pouvez-vous|peut-on|est-ce que (vous pouvez|"
+    r"je peux|je pourrais)|vous pouvez|kan ik|kun je|kunnen jullie|kunt u|mag ik)\b",
+    re.I,
+)
+# The changes the shop's tools make: asked about in so many words, they are a request, "can I" or not.
+_CHANGE_RE = re.compile(
+    r"\b(change|modify|update|switch|edit|changer|modifier|wijzig\w*|aanpass\w*|verander\w*|"
+    r"adres|address|adresse|pay|payer|betal\w*|refund|rembours\w*|terugbetal\w*)\b",
+    re.I,
+)
+
+
 def names_an_action(text: str) -> bool:
     """The words ask for something done: an action's own word ("cancel", "retourneren", "where is") or a
     request about the customer's order or account ("I'd like", "my order", "ma commande", "ik wil"). A
-    message without them was read as an action by its similarity to the examples alone."""
-    return bool(_FIRST_PERSON_ACTION_RE.search(text)) or any(
-        intent in ACTION_INTENTS and pattern.search(text) for intent, pattern in _RULES
-    )
+    message without them was read as an action by its similarity to the examples alone. A question
+    whether something is possible ("Puis-je retirer ma commande dans un magasin ?") needs an action's
+    word or a change the tools make; "my order" alone is what it is about."""
+    if any(intent in ACTION_INTENTS and pattern.search(text) for intent, pattern in _RULES):
+        return True
+    if "?" in text and _POSSIBLE_RE.search(text):
+        return bool(_CHANGE_RE.search(text))
+    return bool(_FIRST_PERSON_ACTION_RE.search(text))
 
 
 @dataclass(frozen=True)

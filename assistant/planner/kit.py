@@ -3,6 +3,7 @@ the sentence encoder, the answer threshold and the answerability model."""
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass, field
 from typing import Any
 
@@ -11,6 +12,7 @@ from assistant.planner.intents import Encoder
 from assistant.planner.state import DialogueState, Step
 from assistant.prompts import Replies
 from assistant.tools.toolkit import Toolkit
+from assistant.tools.wording import order_summary
 
 
 @dataclass
@@ -31,6 +33,15 @@ class PlannerKit:
 
     def text(self, state: DialogueState, key: str, **values: Any) -> str:
         return self.replies(key, state.language, **values)
+
+    def status(self, state: DialogueState, status: str) -> str:
+        """An order status in the customer's language ("en attente" for pending; replies.yaml `status_*`)."""
+        key = "status_" + re.sub(r"\W+", "_", status.lower()).strip("_")
+        return self.text(state, key) if self.replies.has(key) else status
+
+    def summary(self, state: DialogueState, order: dict[str, Any]) -> str:
+        """An order in a list: id, item names and its status in the customer's language."""
+        return order_summary(order, self.status(state, str(order["status"])))
 
     def say(self, state: DialogueState, key: str, failed: bool = False, **values: Any) -> Step:
         return Step(text=self.replies(key, state.language, **values), failed=failed)

@@ -12,7 +12,7 @@ from typing import Any
 from assistant.planner.kit import PlannerKit
 from assistant.planner.slots import match_items, mentions_all_items, requested_options
 from assistant.planner.state import DialogueState, Step
-from assistant.tools.wording import describe_item, describe_payment_method, order_summary
+from assistant.tools.wording import describe_item, describe_payment_method
 
 # Orders we look up one by one when the customer did not say which order they mean.
 MAX_ORDERS_TO_SCAN = 6
@@ -79,7 +79,7 @@ def authenticate(kit: PlannerKit, state: DialogueState) -> Step:
 # --- which order ----------------------------------------------------------------------------------
 def orders_listing(kit: PlannerKit, state: DialogueState) -> str:
     order_ids = (state.user or {}).get("orders", [])
-    known = [order_summary(state.orders[o]) for o in order_ids if o in state.orders]
+    known = [kit.summary(state, state.orders[o]) for o in order_ids if o in state.orders]
     unknown = [o for o in order_ids if o not in state.orders]
     listing = "; ".join(known + unknown)
     return kit.text(state, "your_orders", orders=listing) if listing else ""
@@ -121,7 +121,7 @@ def select_order(
     matching = [o for o in known if match_items(state.task_text, o.get("items", []))]
     if len(matching) == 1:
         return None, matching[0]
-    options = "; ".join(order_summary(o) for o in (matching or known))
+    options = "; ".join(kit.summary(state, o) for o in (matching or known))
     return kit.say(state, "ask_order", orders=options), None
 
 
@@ -178,11 +178,11 @@ def action_flow(kit: PlannerKit, state: DialogueState) -> Step:
 def _wrong_status(
     kit: PlannerKit, state: DialogueState, order: dict[str, Any], eligible: frozenset[str]
 ) -> Step:
-    status = order["status"]
+    status = kit.status(state, order["status"])
     action = kit.text(state, _DONE_WORD[state.intent])
     if "pending" in eligible:
         text = kit.text(state, "not_pending", order_id=order["order_id"], status=status, action=action)
-        if status == "delivered":
+        if order["status"] == "delivered":
             text += " " + kit.text(state, "delivered_hint")
     else:
         text = kit.text(state, "not_delivered", order_id=order["order_id"], status=status, action=action)
@@ -191,7 +191,13 @@ def _wrong_status(
 
 def order_status(kit: PlannerKit, state: DialogueState, order: dict[str, Any]) -> Step:
     items = ", ".join(describe_item(i) for i in order.get("items", []))
-    text = kit.text(state, "order_status", order_id=order["order_id"], items=items, status=order["status"])
+    text = kit.text(
+        state,
+        "order_status",
+        order_id=order["order_id"],
+        items=items,
+        status=kit.status(state, order["status"]),
+    )
     tracking = [t for f in order.get("fulfillments", []) for t in f.get("tracking_id", [])]
     if tracking:
         text += " " + kit.text(state, "tracking", tracking=", ".join(tracking))

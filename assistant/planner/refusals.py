@@ -60,8 +60,7 @@ def explain(error: str) -> tuple[str, dict[str, Any]]:
 
 def status_label(kit: PlannerKit, state: DialogueState, status: str) -> str:
     """An order status in the customer's language ("en attente" for pending)."""
-    key = "status_" + re.sub(r"\W+", "_", status.lower()).strip("_")
-    return kit.text(state, key) if kit.replies.has(key) else status
+    return kit.status(state, status)
 
 
 def refused(kit: PlannerKit, state: DialogueState, error: str) -> Step:

@@ -35,9 +35,10 @@ def address_line(args: dict[str, Any]) -> str:
     return ", ".join(str(args[k]) for k in keys if args.get(k))
 
 
-def order_summary(order: dict[str, Any]) -> str:
+def order_summary(order: dict[str, Any], status: str | None = None) -> str:
+    """ "#W1 (Tent, Lamp; pending)"; `status`: the status as the customer reads it (their language)."""
     items = ", ".join(item["name"] for item in order.get("items", []))
-    return f"{order['order_id']} ({items}; {order['status']})"
+    return f"{order['order_id']} ({items}; {status or order['status']})"
 
 
 def describe_payment_method(user: dict[str, Any] | None, method_id: str, say: Say) -> str:

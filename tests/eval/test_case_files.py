@@ -98,12 +98,19 @@ def test_question_mix(questions: list[dict[str, Any]]) -> None:
 
 
 def test_the_splits_are_balanced_per_language_and_answerability(questions: list[dict[str, Any]]) -> None:
-    """Thresholds are fitted on dev and reported on test: both need every kind of question."""
+    """Thresholds are fitted on dev and reported on test: both need every kind of question. The fourth
+    round's additions (tag `round4`) are dev only, written to make the fit generalise: the test split stays
+    as it was, so they are left out of the balance."""
     for locale in LOCALES:
         for answerable in (True, False):
-            group = [q for q in questions if q["locale"] == locale and q["answerable"] == answerable]
+            group = [
+                q
+                for q in questions
+                if q["locale"] == locale and q["answerable"] == answerable and "round4" not in q["tags"]
+            ]
             dev = sum(q["split"] == "dev" for q in group)
             assert abs(dev - (len(group) - dev)) <= 1, (locale, answerable, dev, len(group))
+    assert all(q["split"] == "dev" for q in questions if "round4" in q["tags"])
 
 
 def test_gold_articles_exist_and_contain_every_fact(

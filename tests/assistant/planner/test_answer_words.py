@@ -93,8 +93,33 @@ def test_the_check_wants_the_questions_words_in_the_passages() -> None:
     wrap = answerability.gather_evidence("can you gift wrap my order?", "en", hits, bag_of_words, found)
     expire = answerability.gather_evidence("do gift cards expire?", "en", hits, bag_of_words, found)
     assert wrap.missing == ("wrap",) and wrap.coverage < expire.coverage == 1.0
-    model = answerability.AnswerabilityModel(weights=(0.0, 0.0, 0.0, 10.0), bias=-8.0, threshold=0.5)
+    model = answerability.AnswerabilityModel(weights=(0.0, 0.0, 0.0, 10.0, 0.0), bias=-8.0, threshold=0.5)
     assert model.answerable(expire) and not model.answerable(wrap)
+
+
+def test_the_focus_is_what_a_can_i_question_asks_to_do() -> None:
+    assert answerability.focus_word("can I rent the two-person tent for a weekend?") == "rent"
+    assert answerability.focus_word("Pouvez-vous graver un prénom sur la gourde ?") == "graver"
+    assert answerability.focus_word("Est-ce que je peux louer une tente ?") == "louer"
+    assert answerability.focus_word("Kunnen jullie mijn bestelling als cadeau inpakken?") == "inpakken"
+    assert answerability.focus_word("how long does shipping take?") is None
+
+
+def test_the_passage_that_holds_the_words_must_hold_the_focus_too() -> None:
+    hits = [
+        {
+            "title": "Caring for tents",
+            "text": "Dry the two-person tent fully before you store it. Returns of tents are free.",
+            "score": 0.6,
+        }
+    ]
+    found = sentences(hits[0]["text"])
+    rent = answerability.gather_evidence("can I rent the two-person tent?", "en", hits, bag_of_words, found)
+    store = answerability.gather_evidence("can I store the two-person tent?", "en", hits, bag_of_words, found)
+    rule = answerability.gather_evidence("how do I dry the tent?", "en", hits, bag_of_words, found)
+    assert (rent.focus, store.focus, rule.focus) == (0.0, 1.0, 1.0)
+    model = answerability.AnswerabilityModel(weights=(0.0, 0.0, 0.0, 2.0, 6.0), bias=-6.0, threshold=0.5)
+    assert model.answerable(store) and not model.answerable(rent)
 
 
 def test_the_fitted_model_is_package_data_with_one_weight_per_signal() -> None:

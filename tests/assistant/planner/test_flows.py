@@ -69,24 +69,31 @@ def test_a_question_read_as_an_action_is_refused_when_the_help_centre_has_no_ans
     make_planner: Any,
 ) -> None:
     # MiniLM's vote alone made these actions; no passage answers them: an honest "I couldn't find that",
-    # not a request for an email. A request in so many words ("my order"), or no question at all, still
-    # goes to sign-in.
-    vegan, gift, rant = (
+    # not a request for an email. A question whether something is possible names "my order" as what it
+    # is about, not as a request ("can you gift wrap my order?"). A request in so many words ("I want my
+    # order..."), or no question at all, still goes to sign-in.
+    vegan, gift, wanted, rant = (
         "Zijn jullie producten vegan?",
         "can you gift wrap my order?",
+        "I want my order gift wrapped?",
         "still nothing, you go round",
     )
-    planner = make_planner({vegan: "modify_order_items", gift: "modify_order_items", rant: "order_status"})
+    planner = make_planner(
+        {text: "modify_order_items" for text in (vegan, gift, wanted)} | {rant: "order_status"}
+    )
     weak = [{**hit, "score": 0.1} for hit in HITS]
-    for text, refused in ((vegan, True), (gift, False), (rant, False)):
+    for text, refused, language in (
+        (vegan, True, "nl"),
+        (gift, True, "en"),
+        (wanted, False, "en"),
+        (rant, False, "en"),
+    ):
         conversation = (
             Conversation().customer(text).tool("search_help_center", {"query": text}, {"hits": weak})
         )
         step = planner.next_step(conversation.messages)
-        assert (
-            step.failed == refused
-            and (step.text == planner.kit.replies("dont_know", "nl" if refused else "en")) == refused
-        )
+        assert step.failed == refused, text
+        assert (step.text == planner.kit.replies("dont_know", language)) == refused, text
 
 
 # --- cancel ------------------------------------------------------------------------------------------
@@ -285,3 +292,34 @@ def test_a_low_search_score_alone_does_not_refuse_what_the_passage_answers(make_
     )
     step = planner.next_step(conversation.messages)
     assert not step.failed and "American Express" in step.text
+
+
+# --- order statuses in the customer's language -------------------------------------------------------
+def test_order_statuses_are_told_in_the_customers_language(make_planner: Any) -> None:
+    texts = {
+        "fr": "où est ma commande ? je voudrais savoir",
+        "nl": "waar is mijn bestelling? ik wil het weten",
+    }
+    planner = make_planner({text: "order_status" for text in texts.values()})
+    for language, text in texts.items():
+        conversation = signed_in(Conversation(), text)
+        for order_id in JANE["orders"]:
+            conversation.tool("get_order_details", {"order_id": order_id}, SHOP["orders"][order_id])
+        listing = planner.next_step(conversation.messages).text
+        pending, delivered = (planner.kit.replies(f"status_{s}", language) for s in ("pending", "delivered"))
+        assert pending in listing and delivered in listing, listing
+        assert "pending" not in listing and "delivered" not in listing, listing
+    english = signed_in(Conversation(), "where is my order?")
+    for order_id in JANE["orders"]:
+        english.tool("get_order_details", {"order_id": order_id}, SHOP["orders"][order_id])
+    planner = make_planner({"where is my order?": "order_status"})
+    assert "pending" in planner.next_step(english.messages).text
+
+
+def test_a_wrong_status_is_told_in_the_customers_language(make_planner: Any) -> None:
+    text = "annuleer bestelling #W0000002 alstublieft"
+    planner = make_planner({text: "cancel_order"})
+    conversation = signed_in(Conversation(), text)
+    conversation.tool("get_order_details", {"order_id": "#W0000002"}, DELIVERED)
+    step = planner.next_step(conversation.messages)
+    assert "'geleverd'" in step.text and "delivered" not in step.text, step.text

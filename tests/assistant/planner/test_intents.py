@@ -9,7 +9,7 @@ import numpy as np
 import pytest
 import yaml
 
-from assistant.planner.intents import IntentClassifier
+from assistant.planner.intents import IntentClassifier, names_an_action
 from tests.assistant.planner.conftest import bag_of_words
 
 
@@ -72,3 +72,15 @@ def test_a_question_about_a_rule_is_not_an_ask_for_a_person_by_the_vote_alone() 
     classifier = IntentClassifier(person_like)
     assert classifier.classify(next(iter(person))).intent == "human"
     assert classifier.classify(question).intent == "question"
+
+
+def test_a_question_whether_something_is_possible_needs_an_action_word() -> None:
+    # "my order" names what the question is about: without an action's word it is not a request.
+    assert not names_an_action("Puis-je retirer ma commande dans un magasin à Lyon ?")
+    assert not names_an_action("Kan ik mijn bestelling zelf ophalen bij jullie magazijn?")
+    assert not names_an_action("Est-ce que vous pouvez faire un paquet cadeau pour ma commande ?")
+    # An action's word, or a change the tools make, still is; so is "my order" outside such a question.
+    assert names_an_action("can you cancel my order?")
+    assert names_an_action("can I change the address on my order?")
+    assert names_an_action("kan ik mijn bestelling wijzigen?")
+    assert names_an_action("I need my order by friday?")
