@@ -11,10 +11,46 @@ from langgraph.types import Command
 from assistant.planner.state import AUTH_MARKER
 
 
-def run_agent(
-    agent: Any, run_input: Any, config: dict[str, Any], context: Any, on_token: Callable[[str], None] | None
-) -> Any:
-    """Run (or resume, or continue) the thread; the model's words go to on_token as they come.
+class TokenSink:
+    """Where the model's words go while a run is under way: `on_token` (None: nobody listens), at most
+    `limit` characters in all (a huge model reply is not streamed). `live`: the model streams its words
+    (a remote model), so they go out piece by piece; otherwise (the offline planner writes a reply at once)
+    each reply goes out whole when the model's step ends, which spares LangGraph's "messages" stream mode:
+    it runs every step of the graph on a thread pool of its own (thread starts and hand-offs each turn)."""
+
+    def __init__(self, on_token: Callable[[str], None] | None, limit: int, live: bool = True) -> None:
+        self.on_token = on_token
+        self.limit = limit
+        self.live = live
+        self.sent = 0
+
+    def modes(self) -> list[str]:
+        if self.on_token is None:
+            return ["values"]
+        return ["messages", "values"] if self.live else ["updates", "values"]
+
+    def send(self, piece: str) -> None:
+        if self.on_token is None or not piece or self.sent >= self.limit:
+            return
+        piece = piece[: self.limit - self.sent]
+        self.sent += len(piece)
+        self.on_token(piece)
+
+    def take(self, mode: str, chunk: Any) -> None:
+        """A "messages" chunk (a piece of the model's reply) or an "updates" chunk (what each step wrote)."""
+        if mode == "messages":
+            message, metadata = chunk
+            if metadata.get("langgraph_node") == "model" and not getattr(message, "tool_call_chunks", None):
+                self.send(str(message.content or ""))
+            return
+        update = chunk.get("model") if isinstance(chunk, dict) else None
+        for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+            if isinstance(message, AIMessage) and not message.tool_calls:
+                self.send(str(message.content or ""))
+
+
+def run_agent(agent: Any, run_input: Any, config: dict[str, Any], context: Any, tokens: TokenSink) -> Any:
+    """Run (or resume, or continue) the thread; the model's words go to `tokens` as they come.
 
     The thread is checkpointed when the run stops (at its end or at a change waiting for a yes), not after
     every step: a step's checkpoint cost more CPU than the offline planner's step itself (benchmarks.md).
@@ -22,20 +58,12 @@ def run_agent(
     (the conversation store, before the run) and each change (write-ahead action records).
     """
     state: Any = {}
-    # Token events cost a callback per piece of every model reply: asked for only when someone listens.
-    modes = ["messages", "values"] if on_token is not None else ["values"]
-    stream = agent.stream(run_input, config, context=context, stream_mode=modes, durability="exit")
+    stream = agent.stream(run_input, config, context=context, stream_mode=tokens.modes(), durability="exit")
     for mode, chunk in stream:
         if mode == "values":
             state = chunk
-        elif on_token is not None:
-            message, metadata = chunk
-            if (
-                metadata.get("langgraph_node") == "model"
-                and message.content
-                and not getattr(message, "tool_call_chunks", None)
-            ):
-                on_token(str(message.content))
+        else:
+            tokens.take(mode, chunk)
     return state
 
 

@@ -19,6 +19,7 @@ from langgraph.types import Command
 from assistant.agent import MODEL_CALL_LIMIT, guard_history
 from assistant.agent_thread import (
     ThreadReader,
+    TokenSink,
     decisions,
     knows_user,
     last_tool_call_index,
@@ -417,10 +418,9 @@ class SupportService:
 
     # --- agent plumbing ------------------------------------------------------------------------------
     def _run(self, run_input: Any, turn: Turn, on_token: TokenCallback | None) -> Any:
-        if on_token is not None:
-            on_token = _capped(on_token, self.settings.max_reply_chars)
+        tokens = TokenSink(on_token, self.settings.max_reply_chars, live=self.provider != "offline")
         try:  # the thread changes: what was read of it before is stale
-            return run_agent(self.parts.agent, run_input, turn.config, turn.context, on_token)
+            return run_agent(self.parts.agent, run_input, turn.config, turn.context, tokens)
         finally:
             turn.thread.forget()
 
@@ -432,18 +432,3 @@ class SupportService:
             for m in self.conversations.messages(conversation_id, after_seq=since)
             if m.role == MessageRole.AGENT
         ]
-
-
-def _capped(on_token: TokenCallback, limit: int) -> TokenCallback:
-    """`on_token` that passes on at most `limit` characters in all: a huge model reply is not streamed."""
-    sent = 0
-
-    def forward(piece: str) -> None:
-        nonlocal sent
-        if sent >= limit:
-            return
-        piece = piece[: limit - sent]
-        sent += len(piece)
-        on_token(piece)
-
-    return forward

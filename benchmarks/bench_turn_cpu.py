@@ -1,6 +1,6 @@
 """CPU per offline turn, in-process, for this checkout or another one (a script that prints numbers).
 
-    python benchmarks/bench_turn_cpu.py --data-dir DIR [--repo PATH] [--turns 120]
+    python benchmarks/bench_turn_cpu.py --data-dir DIR [--repo PATH] [--turns 120] [--listen]
 
 Plays the same scripted turns as bench_turn_latency (help-centre questions and order flows that answer
 "no", so the shop never changes) through `SupportService.customer_turn` of the checkout at `--repo` (the
@@ -36,6 +36,9 @@ def main() -> None:
     parser.add_argument("--data-dir", type=Path, required=True)
     parser.add_argument("--repo", type=Path, default=Path(__file__).resolve().parent.parent)
     parser.add_argument("--turns", type=int, default=120)
+    parser.add_argument(
+        "--listen", action="store_true", help="a token listener on every turn, as the API's SSE path has"
+    )
     args = parser.parse_args()
     os.environ.update(HF_HUB_OFFLINE="1", TOKENIZERS_PARALLELISM="false", PARLEY_LLM_PROVIDER="offline")
     os.environ["PARLEY_DATA_DIR"] = str(args.data_dir)
@@ -52,7 +55,9 @@ def main() -> None:
         conversation, _ = service.start_conversation()
         for text in script:
             cpu_before, wall_before = time.process_time(), time.perf_counter()
-            service.customer_turn(conversation.id, text)
+            service.customer_turn(
+                conversation.id, text, on_token=(lambda piece: None) if args.listen else None
+            )
             if played >= 10:
                 cpu.append(time.process_time() - cpu_before)
                 wall.append(time.perf_counter() - wall_before)
@@ -63,6 +68,7 @@ def main() -> None:
     wall.sort()
     result = {
         "repo": str(args.repo),
+        "listen": args.listen,
         "turns": len(cpu),
         "cpu_ms_mean": round(sum(cpu) / len(cpu) * 1000, 1),
         "cpu_ms_p50": round(cpu[len(cpu) // 2] * 1000, 1),
