@@ -3,7 +3,8 @@
 python benchmarks/bench_quality.py --data-root DIR [--backends torch onnx onnx-int8] [--modes hybrid vector]
 
 For each backend: the τ² banking_knowledge tasks (all 97, over all 698 documents; the query and the
-metrics are the eval's own: `eval.tau2.banking_query`, `eval.metrics`, top 10 chunks) and the sample shop's
+metrics are the eval's own: `eval.tau2.banking_queries` fused by `eval.retrievers.search_fused`, top 10
+articles, `eval.metrics`) and the sample shop's
 answerable questions (`eval/cases/sample_shop_questions.jsonl`, top 5 chunks, as `parley eval` scores
 `questions.retrieval_*`). Each backend gets its own data dir under DIR (indexes are reused when present,
 so a second run only searches). `--cross` also searches each index with the other backends' query vectors
@@ -26,7 +27,8 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from eval import metrics as m  # noqa: E402
-from eval.tau2 import BANKING_DIR, banking_query, load_banking_tasks  # noqa: E402
+from eval.retrievers import search_fused  # noqa: E402
+from eval.tau2 import BANKING_DIR, RETRIEVED_PER_TASK, banking_queries, load_banking_tasks  # noqa: E402
 from knowledge.embeddings import get_embedder  # noqa: E402
 from knowledge.index import HelpCenterIndex  # noqa: E402
 from knowledge.settings import Settings  # noqa: E402
@@ -57,6 +59,16 @@ def build(root: Path, backend: str) -> tuple[HelpCenterIndex, HelpCenterIndex]:
     return banking, shop
 
 
+class _Encoded:
+    """`index.search` with the query vectors of a given backend (for --cross)."""
+
+    def __init__(self, index: HelpCenterIndex, encode: Any) -> None:
+        self.index, self.encode = index, encode
+
+    def search(self, query: str, k: int = 5) -> list[Any]:
+        return self.index.search(query, k=k, query_vector=self.encode([query])[0])
+
+
 def score(index: HelpCenterIndex, encode: Any, hybrid: bool) -> dict[str, float]:
     searcher = HelpCenterIndex(
         index.settings.model_copy(update={"hybrid_search": hybrid}),
@@ -69,9 +81,9 @@ def score(index: HelpCenterIndex, encode: Any, hybrid: bool) -> dict[str, float]
         tasks = load_banking_tasks(None)
         rows = []
         for task in tasks:
-            query = banking_query(task)
-            hits = searcher.search(query, k=10, query_vector=encode([query])[0])
-            rows.append((([h.article_id for h in hits]), task["required_documents"]))
+            queries = banking_queries(task)
+            retrieved = search_fused(_Encoded(searcher, encode), queries, k=RETRIEVED_PER_TASK)
+            rows.append((retrieved[:RETRIEVED_PER_TASK], task["required_documents"]))
         prefix = "banking"
     else:
         cases = [json.loads(line) for line in QUESTIONS.read_text().splitlines() if line.strip()]

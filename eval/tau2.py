@@ -8,6 +8,7 @@ from pathlib import Path
 from typing import Any
 
 from eval import metrics as m
+from eval.retrievers import search_fused
 
 TAU2_DIR = Path(__file__).resolve().parent.parent.parent / "shared" / "datasets" / "tau2"
 BANKING_DIR = TAU2_DIR / "banking_knowledge"
@@ -48,14 +49,51 @@ _BOILERPLATE = re.compile(
 _NEED = re.compile(r"\b(want|looking for|need|would like|wish|ask|interested|requirement|trying to)\b", re.I)
 
 
+# Markdown emphasis, headings, bullets and list numbers in the instructions (not words the customer says).
+_MARKDOWN = re.compile(r"\*\*|__|`|^\s*#+\s*|^\s*(?:[-*•]|\d+[.)])\s+", re.MULTILINE)
+# A line of the customer's identity for verification ("- Name: ... | Phone: ...", "DOB: ..."): data, no need.
+_IDENTITY_LINE = re.compile(
+    r"^\W*(?:name|phone|e-?mail|dob|date of birth|address|user[_ ]id)\b[^:\n]{0,20}:", re.IGNORECASE
+)
+MIN_SENTENCE_CHARS = 20  # shorter pieces ("2.", "Opening:", "Yes, please.") are searched with their task only
+RETRIEVED_PER_TASK = 10  # each search returns this many chunks; the task keeps this many fused articles
+
+
+def _instructions(task: dict[str, Any]) -> str:
+    scenario = task.get("user_scenario") or {}
+    return str(scenario.get("instructions") or "")
+
+
 def banking_query(task: dict[str, Any], max_chars: int = 600) -> str:
     """What the customer would ask: the need-bearing sentences of the task's user instructions."""
-    scenario = task.get("user_scenario") or {}
-    text = str(scenario.get("instructions") or "")
+    text = _instructions(task)
     sentences = [s.strip() for s in re.split(r"(?<=[.!?])\s+", text) if s.strip()]
     kept = [s for s in sentences if not _BOILERPLATE.search(s)]
     needs = [s for s in kept if _NEED.search(s)] or kept
     return " ".join(needs)[:max_chars]
+
+
+def banking_sentences(task: dict[str, Any]) -> list[str]:
+    """Each sentence of the task's scenario (the customer's situation and everything they say or ask over
+    the conversation), line by line: markdown markers and identity lines removed, role-play boilerplate and
+    fragments of MIN_SENTENCE_CHARS characters or fewer dropped, each sentence once."""
+    sentences: list[str] = []
+    for line in _instructions(task).splitlines():
+        if _IDENTITY_LINE.search(line):
+            continue
+        for sentence in re.split(r"(?<=[.!?])\s+", _MARKDOWN.sub("", line).strip()):
+            sentence = sentence.strip()
+            if len(sentence) > MIN_SENTENCE_CHARS and not _BOILERPLATE.search(sentence):
+                sentences.append(sentence)
+    return list(dict.fromkeys(sentences))
+
+
+def banking_queries(task: dict[str, Any]) -> list[str]:
+    """The searches of one task: the need-bearing query, then each sentence of the scenario. A customer
+    says these over a whole conversation, one need at a time; one search per sentence keeps each need's
+    words together instead of one long query that the embedding truncates and BM25 dilutes."""
+    queries = [banking_query(task), *banking_sentences(task)]
+    return [q for q in dict.fromkeys(queries) if q.strip()]
 
 
 def load_banking_tasks(limit: int | None) -> list[dict[str, Any]]:
@@ -76,7 +114,8 @@ def banking_corpus(tasks: list[dict[str, Any]], full: bool) -> list[Path]:
 def run_banking_retrieval(
     work_dir: Path, limit: int | None, full_corpus: bool, progress: bool, wrap_retriever: Any = None
 ) -> list[dict[str, Any]]:
-    """Index the banking documents into their own data dir and collection; score each task's query."""
+    """Index the banking documents into their own data dir and collection; score each task's searches,
+    fused per article (`banking_queries`, `eval.retrievers.search_fused`)."""
     from knowledge.index import HelpCenterIndex
     from knowledge.settings import Settings
 
@@ -91,13 +130,14 @@ def run_banking_retrieval(
     retriever: Any = wrap_retriever(index) if wrap_retriever else index
     records = []
     for task in tasks:
-        query = banking_query(task)
-        retrieved = [h.article_id for h in retriever.search(query, k=10)]
+        queries = banking_queries(task)
+        retrieved = search_fused(retriever, queries, k=RETRIEVED_PER_TASK)[:RETRIEVED_PER_TASK]
         gold = task["required_documents"]
         records.append(
             {
                 "id": str(task["id"]),
-                "query": query,
+                "query": queries[0] if queries else "",
+                "searches": len(queries),
                 "gold": gold,
                 "retrieved": retrieved,
                 "corpus_size": len(corpus),
