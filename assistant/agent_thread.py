@@ -44,7 +44,9 @@ class TokenSink:
                 self.send(str(message.content or ""))
             return
         update = chunk.get("model") if isinstance(chunk, dict) else None
-        for message in (update or {}).get("messages", []) if isinstance(update, dict) else []:
+        if not isinstance(update, dict):  # another step, an interrupt, or a step that wrote nothing
+            return
+        for message in update.get("messages", []):
             if isinstance(message, AIMessage) and not message.tool_calls:
                 self.send(str(message.content or ""))
 

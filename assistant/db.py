@@ -88,6 +88,12 @@ def make_engine(url: str) -> Engine:
     return create_engine(url, pool_pre_ping=True)
 
 
+def engine_of(sessions: sessionmaker[Session]) -> Engine:
+    """The engine a session factory is bound to: for Core statements next to the factory's ORM sessions."""
+    engine: Engine = sessions.kw["bind"]
+    return engine
+
+
 def session_factory(url: str) -> sessionmaker[Session]:
     return sessionmaker(bind=make_engine(url), expire_on_commit=False)
 

@@ -12,10 +12,10 @@ from datetime import datetime
 from typing import Any
 
 from pydantic import BaseModel
-from sqlalchemy import JSON, DateTime, Integer, String, Text, bindparam, select, update
+from sqlalchemy import JSON, DateTime, Integer, Row, String, Text, bindparam, select, update
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from assistant.db import Base, add_row, as_utc, columns, table_of
+from assistant.db import Base, add_row, as_utc, columns, engine_of, table_of
 from assistant.store.models import ConversationPart, utcnow
 
 
@@ -50,7 +50,8 @@ class ActionRecord(BaseModel):
 _ACTION_COLUMNS = "id conversation_id action_id tool status result error reported_seq"
 
 
-def _record(row: ActionRow) -> ActionRecord:
+def _record(row: ActionRow | Row[Any]) -> ActionRecord:
+    """A record from an ORM row or a Core row of the table (the same columns as attributes)."""
     return ActionRecord(
         **columns(row, _ACTION_COLUMNS),
         arguments=dict(row.arguments or {}),
@@ -70,6 +71,7 @@ _UNREPORTED = (
 class ActionLog:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
+        self._engine = engine_of(sessions)  # unreported(), read twice a turn, runs on a Core connection
 
     def started(self, conversation_id: str, action_id: str, tool: str, arguments: dict[str, Any]) -> int:
         row = ActionRow(
@@ -98,8 +100,7 @@ class ActionLog:
             session.execute(update(ActionRow).where(ActionRow.id == record_id).values(**values))
 
     def unreported(self, conversation_id: str) -> list[ActionRecord]:
-        """Read twice a turn: a prepared statement on a Core connection (no ORM session)."""
-        with self._sessions.kw["bind"].connect() as conn:
+        with self._engine.connect() as conn:
             rows = conn.execute(_UNREPORTED, {"b_id": conversation_id}).all()
         return [_record(r) for r in rows]
 

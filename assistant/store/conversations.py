@@ -18,7 +18,7 @@ from typing import Any
 from sqlalchemy import ColumnElement, bindparam, func, insert, select, update
 from sqlalchemy.exc import IntegrityError
 
-from assistant.db import make_engine, session_factory, table_of
+from assistant.db import engine_of, session_factory, table_of
 from assistant.store.actions import ActionLog
 from assistant.store.models import ConversationRow, ConversationStatus, MessageRole, MessageRow, utcnow
 from assistant.store.suggestions import SuggestionStore
@@ -80,7 +80,7 @@ class ConversationStore(SuggestionStore):
     def __init__(self, database_url: str) -> None:
         self.database_url = database_url
         self._sessions = session_factory(database_url)
-        self._engine = make_engine(database_url)  # the sessions' engine (make_engine is cached per URL)
+        self._engine = engine_of(self._sessions)  # for the statements every turn runs (see above)
         self.actions = ActionLog(self._sessions)  # the write-ahead record of shop changes
         self.turns = TurnLocks(self._sessions)  # one turn at a time per conversation
 

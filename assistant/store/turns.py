@@ -15,11 +15,11 @@ import uuid
 from collections.abc import Iterator
 from contextlib import contextmanager
 
-from sqlalchemy import Engine, Float, String, bindparam, delete, insert, select, update
+from sqlalchemy import Float, String, bindparam, delete, insert, select, update
 from sqlalchemy.exc import IntegrityError
 from sqlalchemy.orm import Mapped, Session, mapped_column, sessionmaker
 
-from assistant.db import Base, table_of
+from assistant.db import Base, engine_of, table_of
 
 TURN_LEASE_S = 180.0  # longer than any turn's deadline; a dead holder on another host is waited out
 TURN_WAIT_S = 120.0
@@ -73,7 +73,7 @@ def holder_is_dead(owner: str, host: str | None = None) -> bool:
 class TurnLocks:
     def __init__(self, sessions: sessionmaker[Session]) -> None:
         self._sessions = sessions
-        self._engine: Engine = sessions.kw["bind"]  # the two writes of every turn go on a Core connection
+        self._engine = engine_of(sessions)  # the two writes of every turn go on a Core connection
 
     def try_acquire(self, conversation_id: str, owner: str, lease_s: float = TURN_LEASE_S) -> bool:
         now = time.time()

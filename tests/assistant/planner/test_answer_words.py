@@ -3,6 +3,8 @@ and the answerability check deciding on them."""
 
 from __future__ import annotations
 
+from typing import Any
+
 import numpy as np
 
 from assistant.planner import answerability
@@ -81,15 +83,13 @@ def test_what_a_question_asks_for_and_which_sentence_holds_it() -> None:
     assert not fits("permission", "You can cancel an order.")
 
 
+def one_passage(title: str, text: str) -> tuple[list[dict[str, Any]], list[str]]:
+    """One retrieved passage (score 0.6) and its sentences, as the answerability check receives them."""
+    return [{"title": title, "text": text, "score": 0.6}], sentences(text)
+
+
 def test_the_check_wants_the_questions_words_in_the_passages() -> None:
-    hits = [
-        {
-            "title": "Gift cards",
-            "text": "Gift cards never expire. A gift card pays for any order.",
-            "score": 0.6,
-        }
-    ]
-    found = sentences(hits[0]["text"])
+    hits, found = one_passage("Gift cards", "Gift cards never expire. A gift card pays for any order.")
     wrap = answerability.gather_evidence("can you gift wrap my order?", "en", hits, bag_of_words, found)
     expire = answerability.gather_evidence("do gift cards expire?", "en", hits, bag_of_words, found)
     assert wrap.missing == ("wrap",) and wrap.coverage < expire.coverage == 1.0
@@ -106,14 +106,9 @@ def test_the_focus_is_what_a_can_i_question_asks_to_do() -> None:
 
 
 def test_the_passage_that_holds_the_words_must_hold_the_focus_too() -> None:
-    hits = [
-        {
-            "title": "Caring for tents",
-            "text": "Dry the two-person tent fully before you store it. Returns of tents are free.",
-            "score": 0.6,
-        }
-    ]
-    found = sentences(hits[0]["text"])
+    hits, found = one_passage(
+        "Caring for tents", "Dry the two-person tent fully before you store it. Returns of tents are free."
+    )
     rent = answerability.gather_evidence("can I rent the two-person tent?", "en", hits, bag_of_words, found)
     store = answerability.gather_evidence("can I store the two-person tent?", "en", hits, bag_of_words, found)
     rule = answerability.gather_evidence("how do I dry the tent?", "en", hits, bag_of_words, found)
